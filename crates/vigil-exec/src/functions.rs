@@ -1,0 +1,45 @@
+//! Scalar functions by canonical IR name. Front-ends map their own function names (EQL
+//! `stringContains`, ES|QL `TO_LOWER`, Kusto `tolower`) onto these, with any dialect-specific
+//! behaviour as a separately named function (`kusto.…`, `esql.…`).
+
+use vigil_event::Value;
+
+use crate::compare::fold_case;
+
+/// A scalar function over evaluated arguments. Errors become null plus a warning.
+pub type ScalarFn = fn(&[Value]) -> Result<Value, String>;
+
+/// Looks up a function by canonical name.
+pub fn scalar_function(name: &str) -> Option<ScalarFn> {
+    Some(match name {
+        "lower" => |a| map_str(a, fold_case),
+        "upper" => |a| map_str(a, |s| s.to_uppercase()),
+        "length" => |a| match a.first() {
+            Some(Value::Str(s)) => Ok(Value::Int(s.chars().count() as i64)),
+            _ => Ok(Value::Null),
+        },
+        "concat" => |a| {
+            if a.iter().any(Value::is_null) {
+                return Ok(Value::Null);
+            }
+            Ok(Value::from(
+                a.iter().map(ToString::to_string).collect::<String>(),
+            ))
+        },
+        "coalesce" => |a| {
+            Ok(a.iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null))
+        },
+        _ => return None,
+    })
+}
+
+fn map_str(args: &[Value], f: impl Fn(&str) -> String) -> Result<Value, String> {
+    match args.first() {
+        Some(Value::Str(s)) => Ok(Value::from(f(s))),
+        Some(Value::Null) | None => Ok(Value::Null),
+        Some(other) => Err(format!("expected a string, found {}", other.type_name())),
+    }
+}

@@ -1,0 +1,21 @@
+//! Vigil's executor.
+//!
+//! [`compile`] binds a [`vigil_plan::Plan`] to a row [`Layout`](vigil_event::Layout): field names
+//! become slots, patterns become matchers, literals are coerced and case-folded once. The compiled
+//! plan then runs over rows: [`CompiledPlan::run`] for a rule's search window, or
+//! [`CompiledExpr::matches`] for the per-event filter that decides which events a rule may need.
+//! The same code serves `hunt`, `run`, `test` and `query`.
+
+mod compare;
+mod error;
+mod expr;
+mod functions;
+mod plan;
+mod wildcard;
+
+pub use compare::{compare_values, fold_case, values_equal};
+pub use error::ExecError;
+pub use expr::{CompiledExpr, EvalContext, NoTrace, Trace, Tracer};
+pub use functions::{ScalarFn, scalar_function};
+pub use plan::{CompiledPlan, ExecOutput, OutRow, compile, compile_expr};
+pub use wildcard::WildcardMatcher;
