@@ -13,7 +13,7 @@ use crate::value::{Map, Value};
 /// Deepest nesting of arrays and objects a document may have. Jackson, which Elasticsearch uses,
 /// stops at 1000; we stop at serde_json's default so that decoding stays well inside a worker
 /// thread's stack (the SIMD parser recurses once per level).
-pub const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = 127;
 
 /// Why a record is not valid JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

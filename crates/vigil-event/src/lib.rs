@@ -15,7 +15,7 @@ mod time;
 mod value;
 
 pub use json::{JsonError, MAX_DEPTH, parse_json, parse_json_lazy_keys};
-pub use row::{Layout, Projection, Row, SlotId};
+pub use row::{Layout, Projection, Row, SlotId, wildcard_match};
 pub use time::{
     TimeError, format_es_date, parse_duration_es, parse_epoch_millis, parse_es_date, parse_rfc3339,
 };

@@ -86,6 +86,8 @@ impl Row {
 pub struct Projection {
     nodes: Vec<Node>,
     width: usize,
+    /// Field-name patterns with `*` (`a.*.name`): every leaf whose dotted path matches them.
+    patterns: Vec<(String, SlotId)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -97,7 +99,12 @@ struct Node {
 impl Projection {
     pub fn new(layout: &Layout) -> Projection {
         let mut nodes = vec![Node::default()];
+        let mut patterns = Vec::new();
         for (slot, name) in layout.names().enumerate() {
+            if name.contains('*') {
+                patterns.push((name.to_string(), slot));
+                continue;
+            }
             let mut n = 0;
             for seg in name.split('.') {
                 n = match nodes[n].children.get(seg) {
@@ -115,12 +122,26 @@ impl Projection {
         Projection {
             nodes,
             width: layout.len(),
+            patterns,
         }
     }
 
     /// Top-level keys a document needs for this projection: the decoder parses only those.
     pub fn top_level_keys(&self) -> impl Iterator<Item = &str> {
-        self.nodes[0].children.keys().map(|k| &**k)
+        let pattern_roots = self
+            .patterns
+            .iter()
+            .map(|(p, _)| p.split(['.', '*']).next().unwrap_or_default());
+        self.nodes[0]
+            .children
+            .keys()
+            .map(|k| &**k)
+            .chain(pattern_roots)
+    }
+
+    /// True when a pattern needs every top-level key (it starts with `*`).
+    pub fn needs_all_keys(&self) -> bool {
+        self.patterns.iter().any(|(p, _)| p.starts_with('*'))
     }
 
     /// The row for `doc`. A field's value is the single value found, or an array when it is found
@@ -128,7 +149,40 @@ impl Projection {
     pub fn project(&self, doc: &Value) -> Row {
         let mut row = Row::with_len(self.width);
         self.walk(0, doc, &mut row);
+        if !self.patterns.is_empty() {
+            let mut path = String::new();
+            self.walk_patterns(doc, &mut path, &mut row);
+        }
         row
+    }
+
+    /// Visits every leaf with its dotted path, for the pattern slots.
+    fn walk_patterns(&self, v: &Value, path: &mut String, row: &mut Row) {
+        match v {
+            Value::Object(m) => {
+                for (key, child) in m {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    self.walk_patterns(child, path, row);
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.walk_patterns(item, path, row);
+                }
+            }
+            leaf => {
+                for (pattern, slot) in &self.patterns {
+                    if wildcard_match(pattern, path) {
+                        push(row, *slot, leaf.clone());
+                    }
+                }
+            }
+        }
     }
 
     fn walk(&self, node: usize, v: &Value, row: &mut Row) {
@@ -180,6 +234,26 @@ impl Projection {
             self.walk(n, child, row);
         }
     }
+}
+
+/// `*` matches any run of characters (dots included); everything else matches itself.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if text.len() < first.len() + last.len() || !text.starts_with(first) || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 fn push(row: &mut Row, slot: SlotId, v: Value) {
@@ -237,6 +311,16 @@ mod tests {
         assert_eq!(got, vec![Some(r#"{"b":1,"c":2}"#.into()), Some("1".into())]);
         let got = project(&["a"], r#"{"a.b":1}"#);
         assert_eq!(got, vec![Some(r#"{"b":1}"#.into())]);
+    }
+
+    #[test]
+    fn field_patterns_collect_matching_leaves() {
+        let got = project(
+            &["t.*.name"],
+            r#"{"t":{"0":{"name":"a","x":1},"1":{"name":["b","c"]}},"u":{"name":"z"}}"#,
+        );
+        assert_eq!(got, vec![Some(r#"["a","b","c"]"#.into())]);
+        assert!(wildcard_match("a.*.c", "a.b.d.c") && !wildcard_match("a.*.c", "a.c"));
     }
 
     #[test]

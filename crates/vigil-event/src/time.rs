@@ -146,8 +146,8 @@ pub fn parse_es_date(s: &str) -> Result<Timestamp, TimeError> {
 
 /// Formats as Elasticsearch prints a `date` field: UTC, millisecond precision, `Z`.
 pub fn format_es_date(t: Timestamp) -> String {
-    // Truncate towards the past so that ordering survives formatting.
-    let ms = t.as_millisecond();
+    // Truncate towards the past (not towards zero) so that ordering survives formatting.
+    let ms = i64::try_from(t.as_nanosecond().div_euclid(1_000_000)).unwrap_or(i64::MAX);
     let t = Timestamp::from_millisecond(ms).unwrap_or(t);
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
@@ -220,6 +220,12 @@ mod tests {
             format_es_date(parse_es_date("2019-10-24").unwrap()),
             "2019-10-24T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn formatting_truncates_towards_the_past() {
+        let t = Timestamp::from_nanosecond(-1).unwrap();
+        assert_eq!(format_es_date(t), "1969-12-31T23:59:59.999Z");
     }
 
     #[test]

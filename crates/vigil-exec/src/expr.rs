@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use ipnet::IpNet;
 use jiff::Timestamp;
-use vigil_event::{DataType, Row, SlotId, Value};
+use vigil_event::{DataType, Projection, Row, SlotId, Value};
 use vigil_plan::{ArithOp, CmpOp, MatchOpts, NodeId, Quantifier, Span};
 
 use crate::compare::{compare_values, fold_case};
@@ -114,6 +114,12 @@ pub(crate) enum Kind {
         right: Box<CompiledExpr>,
     },
     Negate(Box<CompiledExpr>),
+    Now,
+    AnyElement {
+        slot: SlotId,
+        projection: Box<Projection>,
+        predicate: Box<CompiledExpr>,
+    },
     Call {
         func: ScalarFn,
         args: Vec<CompiledExpr>,
@@ -309,6 +315,24 @@ impl CompiledExpr {
                 Value::Duration(d) => Value::Duration(-d),
                 _ => Value::Null,
             },
+            Kind::Now => Value::Date(ctx.now),
+            Kind::AnyElement {
+                slot,
+                projection,
+                predicate,
+            } => {
+                let Some(v) = row.get(*slot) else {
+                    return Value::Bool(false);
+                };
+                let hit = v.leaves().any(|element| {
+                    matches!(element, Value::Object(_))
+                        && matches!(
+                            predicate.eval(&projection.project(element), ctx, t),
+                            Value::Bool(true)
+                        )
+                });
+                Value::Bool(hit)
+            }
             Kind::Call { func, args } => {
                 let vals: Vec<Value> = args.iter().map(|a| a.eval(row, ctx, t)).collect();
                 func(&vals).unwrap_or_else(|_| {

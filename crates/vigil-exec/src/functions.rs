@@ -32,6 +32,8 @@ pub fn scalar_function(name: &str) -> Option<ScalarFn> {
                 .cloned()
                 .unwrap_or(Value::Null))
         },
+        "es.match" => |a| Ok(Value::Bool(text_match(a, false))),
+        "es.match_phrase" => |a| Ok(Value::Bool(text_match(a, true))),
         _ => return None,
     })
 }
@@ -42,4 +44,32 @@ fn map_str(args: &[Value], f: impl Fn(&str) -> String) -> Result<Value, String> 
         Some(Value::Null) | None => Ok(Value::Null),
         Some(other) => Err(format!("expected a string, found {}", other.type_name())),
     }
+}
+
+/// Elasticsearch `match` (any query token) and `match_phrase` (the tokens in sequence) on a text
+/// field, with the standard analyzer approximated as lower-cased runs of letters, digits and `_`.
+/// Arguments: the field's value (possibly multi-valued) and the query text.
+fn text_match(args: &[Value], phrase: bool) -> bool {
+    let (Some(field), Some(Value::Str(query))) = (args.first(), args.get(1)) else {
+        return false;
+    };
+    let wanted = tokens(query);
+    if wanted.is_empty() {
+        return false;
+    }
+    field.leaves().any(|v| {
+        let have = tokens(&v.to_string());
+        if phrase {
+            have.windows(wanted.len()).any(|w| w == wanted.as_slice())
+        } else {
+            wanted.iter().any(|t| have.contains(t))
+        }
+    })
+}
+
+fn tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|t| !t.is_empty())
+        .map(fold_case)
+        .collect()
 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-use vigil_event::{Layout, Row, SlotId, Value};
+use vigil_event::{Layout, Projection, Row, SlotId, Value};
 use vigil_plan::{Case, Expr, ExprKind, Pattern, Plan, ProjectItem, Source};
 
 use crate::compare::{compare_values, fold_case};
@@ -302,6 +302,28 @@ impl Builder<'_> {
                 right: Box::new(self.expr(right)?),
             },
             ExprKind::Negate(x) => Kind::Negate(Box::new(self.expr(x)?)),
+            ExprKind::Now => Kind::Now,
+            ExprKind::AnyElement { field, predicate } => {
+                let slot = self
+                    .slot_of(&field.name)
+                    .ok_or_else(|| missing_field(&field.name, e))?;
+                // The inner predicate reads fields relative to one element.
+                let mut inner = Layout::new();
+                for f in predicate.fields() {
+                    inner.intern(&f.name);
+                }
+                let compiled = Builder {
+                    layout: &inner,
+                    locals: HashMap::new(),
+                    next: inner.len(),
+                }
+                .expr(predicate)?;
+                Kind::AnyElement {
+                    slot,
+                    projection: Box::new(Projection::new(&inner)),
+                    predicate: Box::new(compiled),
+                }
+            }
             ExprKind::Call { func, args } => {
                 let f = scalar_function(func)
                     .ok_or_else(|| ExecError::new(format!("unknown function `{func}`"), e.span))?;

@@ -209,6 +209,10 @@ impl Display for Expr {
                 write!(f, "({left} {} {right})", arith_symbol(*op))
             }
             ExprKind::Negate(e) => write!(f, "-({e})"),
+            ExprKind::Now => f.write_str("now()"),
+            ExprKind::AnyElement { field, predicate } => {
+                write!(f, "any_element({field}, {predicate})")
+            }
             ExprKind::Call { func, args } => {
                 write!(f, "{func}(")?;
                 list(f, args)?;

@@ -202,6 +202,16 @@ pub enum ExprKind {
         right: Box<Expr>,
     },
     Negate(Box<Expr>),
+    /// The execution time: the rule run's `now` (simulated in hunts), ES|QL `NOW()`, Kusto
+    /// `now()`, kuery date math.
+    Now,
+    /// True if some element of `field` (an object or an array of objects) satisfies
+    /// `predicate`, whose field names are relative to the element (kuery `path:{ … }`, an
+    /// Elasticsearch `nested` query: all conditions hold on the same element).
+    AnyElement {
+        field: FieldRef,
+        predicate: Box<Expr>,
+    },
     /// A scalar function, by the executor's canonical name (e.g. `lower`, `esql.date_trunc`).
     Call {
         func: String,

@@ -10,14 +10,17 @@ impl Expr {
     /// The direct children, in source order.
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Field(_) | ExprKind::Exists(_) => vec![],
+            ExprKind::Literal(_) | ExprKind::Field(_) | ExprKind::Exists(_) | ExprKind::Now => {
+                vec![]
+            }
             ExprKind::Not(e)
             | ExprKind::IsTrue(e)
             | ExprKind::IsNull(e)
             | ExprKind::Negate(e)
             | ExprKind::Cast { expr: e, .. }
             | ExprKind::Match { expr: e, .. }
-            | ExprKind::Cidr { expr: e, .. } => vec![e],
+            | ExprKind::Cidr { expr: e, .. }
+            | ExprKind::AnyElement { predicate: e, .. } => vec![e],
             ExprKind::And(items) | ExprKind::Or(items) | ExprKind::Call { args: items, .. } => {
                 items.iter().collect()
             }
@@ -39,14 +42,17 @@ impl Expr {
     /// The direct children, mutably, in source order.
     pub fn children_mut(&mut self) -> Vec<&mut Expr> {
         match &mut self.kind {
-            ExprKind::Literal(_) | ExprKind::Field(_) | ExprKind::Exists(_) => vec![],
+            ExprKind::Literal(_) | ExprKind::Field(_) | ExprKind::Exists(_) | ExprKind::Now => {
+                vec![]
+            }
             ExprKind::Not(e)
             | ExprKind::IsTrue(e)
             | ExprKind::IsNull(e)
             | ExprKind::Negate(e)
             | ExprKind::Cast { expr: e, .. }
             | ExprKind::Match { expr: e, .. }
-            | ExprKind::Cidr { expr: e, .. } => vec![&mut **e],
+            | ExprKind::Cidr { expr: e, .. }
+            | ExprKind::AnyElement { predicate: e, .. } => vec![&mut **e],
             ExprKind::And(items) | ExprKind::Or(items) | ExprKind::Call { args: items, .. } => {
                 items.iter_mut().collect()
             }
@@ -83,14 +89,24 @@ impl Expr {
         }
     }
 
-    /// Every field this expression reads (`Exists` included).
+    /// Every document field this expression reads (`Exists` included). Fields inside an
+    /// `AnyElement` are relative to its element and are not listed; the element's field is.
     pub fn fields(&self) -> Vec<&FieldRef> {
         let mut out = Vec::new();
-        self.walk(&mut |e| match &e.kind {
-            ExprKind::Field(f) | ExprKind::Exists(f) => out.push(f),
-            _ => {}
-        });
+        self.collect_fields(&mut out);
         out
+    }
+
+    fn collect_fields<'a>(&'a self, out: &mut Vec<&'a FieldRef>) {
+        match &self.kind {
+            ExprKind::Field(f) | ExprKind::Exists(f) => out.push(f),
+            ExprKind::AnyElement { field, .. } => out.push(field),
+            _ => {
+                for c in self.children() {
+                    c.collect_fields(out);
+                }
+            }
+        }
     }
 }
 

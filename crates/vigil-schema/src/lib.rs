@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use vigil_event::DataType;
+use vigil_event::{DataType, wildcard_match};
 
 /// One table: its name and its `name<TAB>type` text.
 const TABLES: &[(&str, &str)] = &[
@@ -99,26 +99,6 @@ impl Schema {
         out.sort_unstable();
         out
     }
-}
-
-/// `*` matches any run of characters (including dots), everything else literally.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 #[cfg(test)]
