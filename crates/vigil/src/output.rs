@@ -1,0 +1,220 @@
+//! Printing alerts (table, NDJSON) and the run summary.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use vigil_event::Value;
+use vigil_runtime::{Alert, Engine, HuntReport};
+
+/// One alert document per line.
+pub fn ndjson(out: &mut impl Write, alerts: &[Alert]) -> io::Result<()> {
+    for a in alerts {
+        serde_json::to_writer(&mut *out, &a.doc)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+const PRINCIPAL_FIELDS: &[&str] = &[
+    "azure.activitylogs.identity.claims_initiated_by_user.name",
+    "user.name",
+    "azure.activitylogs.identity.authorization.evidence.principal_id",
+    "user.id",
+];
+
+const TARGET_FIELDS: &[&str] = &[
+    "azure.resource.name",
+    "host.name",
+    "azure.resource.id",
+    "cloud.instance.name",
+];
+
+fn first(doc: &Value, fields: &[&str]) -> String {
+    fields
+        .iter()
+        .find_map(|f| {
+            doc.lookup(f)
+                .into_iter()
+                .flat_map(Value::leaves)
+                .next()
+                .map(ToString::to_string)
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A table of alerts for a terminal.
+pub fn table(out: &mut impl Write, engine: &Engine, alerts: &[Alert]) -> io::Result<()> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    let header = [
+        "TIME",
+        "RULE",
+        "SEVERITY",
+        "RESOURCE / HOST",
+        "PRINCIPAL",
+        "SOURCE IP",
+    ];
+    let rows: Vec<[String; 6]> = alerts
+        .iter()
+        .map(|a| {
+            let time = a.original_time.map_or_else(
+                || "-".into(),
+                |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            );
+            [
+                time,
+                engine.rules[a.rule].rule.name.clone(),
+                a.severity.to_string(),
+                first(&a.doc, TARGET_FIELDS),
+                first(&a.doc, PRINCIPAL_FIELDS),
+                first(&a.doc, &["source.ip", "source.address"]),
+            ]
+        })
+        .collect();
+    let limits = [19, 48, 8, 44, 36, 39];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count().min(limits[i]));
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let c = truncate(c, widths[i]);
+            let pad = widths[i] - c.chars().count();
+            let _ = write!(s, "{c}{}", " ".repeat(pad));
+            if i + 1 < cells.len() {
+                s.push_str("  ");
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header.map(String::from)))?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// The run summary: what was read, what was searched, what fired, what was skipped.
+pub fn summary(engine: &Engine, r: &HuntReport) -> String {
+    let mut s = String::new();
+    let bad: u64 = r.stats.iter().map(|x| x.bad_records).sum::<u64>() + r.undecodable;
+    // Every framed record, good or bad.
+    let records: u64 = r.stats.iter().map(|x| x.records + x.bad_records).sum();
+    let unparsed: u64 = r.unparsed.iter().sum();
+    let bytes: u64 = r.stats.iter().map(|x| x.bytes_decoded).sum();
+    let secs = r.elapsed.as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        s,
+        "\nread {} input{}: {} records, {} bad, {} skipped unparsed (no rule can match them); {} in {:.2} s ({:.1} MB/s, {} records/s)",
+        r.inputs.len(),
+        if r.inputs.len() == 1 { "" } else { "s" },
+        group(records),
+        group(bad),
+        group(unparsed),
+        human_bytes(bytes),
+        secs,
+        bytes as f64 / 1e6 / secs,
+        group((records as f64 / secs) as u64),
+    );
+    if r.inputs.len() > 1 {
+        for (i, (info, st)) in r.inputs.iter().zip(&r.stats).enumerate() {
+            let _ = writeln!(
+                s,
+                "  {}: {} records, {} bad, {} skipped unparsed",
+                info.name,
+                group(st.records + st.bad_records),
+                group(st.bad_records),
+                group(r.unparsed.get(i).copied().unwrap_or(0))
+            );
+        }
+    }
+    for b in &r.bad {
+        let _ = writeln!(s, "  bad record {}", b.display(&r.inputs));
+    }
+    if (r.bad.len() as u64) < bad {
+        let _ = writeln!(s, "  … and {} more bad records", bad - r.bad.len() as u64);
+    }
+    match r.range {
+        Some((a, b)) => {
+            let _ = writeln!(
+                s,
+                "searched {} .. {}",
+                vigil_event::format_es_date(a),
+                vigil_event::format_es_date(b)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "no event matched any rule");
+        }
+    }
+    if r.untimed > 0 {
+        let _ = writeln!(
+            s,
+            "  {} matching events have no timestamp a rule can search on; they raise no alert",
+            group(r.untimed)
+        );
+    }
+    let total: u64 = r.alerts_per_rule.iter().sum();
+    let _ = writeln!(
+        s,
+        "{} alert{} from {} rule{}",
+        group(total),
+        if total == 1 { "" } else { "s" },
+        engine.rules.len(),
+        if engine.rules.len() == 1 { "" } else { "s" }
+    );
+    let mut per: Vec<(u64, &str)> = engine
+        .rules
+        .iter()
+        .zip(&r.alerts_per_rule)
+        .filter(|(_, n)| **n > 0)
+        .map(|(rule, n)| (*n, rule.rule.name.as_str()))
+        .collect();
+    per.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    for (n, name) in per {
+        let _ = writeln!(s, "  {n:>6}  {name}");
+    }
+    if !engine.not_run.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} rule{} not run (see above)",
+            engine.not_run.len(),
+            if engine.not_run.len() == 1 { "" } else { "s" }
+        );
+    }
+    s
+}
+
+fn group(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
