@@ -6,16 +6,21 @@
 //! [`CompiledExpr::matches`] for the per-event filter that decides which events a rule may need.
 //! The same code serves `hunt`, `run`, `test` and `query`.
 
+mod aggregates;
+mod builder;
 mod compare;
 mod error;
 mod expr;
 mod functions;
+mod key;
 mod plan;
 mod wildcard;
 
+pub use aggregates::{Accumulator, AggFactory, aggregate_function};
 pub use compare::{compare_values, fold_case, values_equal};
 pub use error::ExecError;
 pub use expr::{CompiledExpr, EvalContext, NoTrace, Trace, Tracer};
 pub use functions::{ScalarFn, scalar_function};
-pub use plan::{CompiledPlan, ExecOutput, OutRow, compile, compile_expr};
+pub use key::GroupKey;
+pub use plan::{Columns, CompiledPlan, ExecOutput, OutRow, compile, compile_expr};
 pub use wildcard::WildcardMatcher;

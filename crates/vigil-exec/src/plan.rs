@@ -1,17 +1,19 @@
-//! Plan compilation and execution.
+//! Plan compilation and execution: the plan becomes a tree of operators bound to slots, run
+//! bottom-up over the rows of its sources.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use vigil_event::{Layout, Projection, Row, SlotId, Value};
-use vigil_plan::{Case, Expr, ExprKind, Pattern, Plan, ProjectItem, Source};
+use vigil_event::{Layout, Row, SlotId, Value};
+use vigil_plan::{Expr, Plan, ProjectItem, Source, Span};
 
-use crate::compare::{compare_values, fold_case};
+use crate::aggregates::{AggFactory, aggregate_function};
+use crate::builder::Builder;
+use crate::compare::compare_values;
 use crate::error::ExecError;
-use crate::expr::{CompiledExpr, EvalContext, Kind, Matcher, NoTrace};
-use crate::functions::scalar_function;
-use crate::wildcard::WildcardMatcher;
+use crate::expr::{CompiledExpr, EvalContext, NoTrace};
+use crate::key::GroupKey;
 
 /// The columns of a plan's result.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,28 +25,62 @@ pub enum Columns {
     Explicit(Vec<(String, SlotId)>),
 }
 
+impl Columns {
+    fn push(&mut self, name: &str, slot: SlotId) {
+        let list = match self {
+            Columns::Events { computed } => computed,
+            Columns::Explicit(cols) => cols,
+        };
+        list.retain(|(n, _)| n != name);
+        list.push((name.to_string(), slot));
+    }
+}
+
 /// A compiled plan, bound to the layout it was compiled against.
 #[derive(Clone, Debug)]
 pub struct CompiledPlan {
-    source: Source,
-    ops: Vec<Op>,
+    root: Node,
     columns: Columns,
     width: usize,
 }
 
+/// A compiled operator.
 #[derive(Clone, Debug)]
-enum Op {
-    Filter(Box<CompiledExpr>),
-    Eval(Vec<(SlotId, CompiledExpr)>),
-    Sort(Vec<(CompiledExpr, bool, bool)>),
-    Limit { n: u64, from_end: bool },
+enum Node {
+    Source(Source),
+    Values(Vec<Row>),
+    Filter(Box<Node>, Box<CompiledExpr>),
+    Eval(Box<Node>, Vec<(SlotId, CompiledExpr)>),
+    Sort(Box<Node>, Vec<(CompiledExpr, bool, bool)>),
+    Limit(Box<Node>, u64, bool),
+    Aggregate(Box<Node>, Box<AggregateOp>),
+    MvExpand(Box<Node>, SlotId, Option<u64>),
 }
 
-/// A result row and, when it is a source event, the index of that event in the input.
+#[derive(Clone, Debug)]
+struct AggregateOp {
+    keys: Vec<(SlotId, CompiledExpr)>,
+    aggs: Vec<AggOp>,
+    inline: bool,
+    expand_keys: bool,
+}
+
+#[derive(Clone, Debug)]
+struct AggOp {
+    slot: SlotId,
+    factory: AggFactory,
+    args: Vec<CompiledExpr>,
+    filter: Option<CompiledExpr>,
+}
+
+/// A result row and the source events it comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutRow {
     pub row: Row,
+    /// The source event, when the row is one.
     pub origin: Option<usize>,
+    /// The source events of a correlated row (a sequence's events, in order).
+    pub members: Vec<usize>,
 }
 
 /// What one execution produced.
@@ -54,70 +90,21 @@ pub struct ExecOutput {
     pub columns: Columns,
 }
 
-/// Compiles `plan` against `layout`, which must already hold every field the plan reads
-/// ([`Plan::fields_read`]). Computed columns get slots after the layout's own.
+/// A row on its way through the operators, with the source event(s) it comes from.
+#[derive(Clone, Debug)]
+struct Pending<'a> {
+    row: Cow<'a, Row>,
+    origin: Option<usize>,
+    members: Vec<usize>,
+}
+
+/// Compiles `plan` against `layout`, which must already hold every document field the plan
+/// reads ([`Plan::fields_read`]). Computed columns get slots after the layout's own.
 pub fn compile(plan: &Plan, layout: &Layout) -> Result<CompiledPlan, ExecError> {
-    let mut b = Builder {
-        layout,
-        locals: HashMap::new(),
-        next: layout.len(),
-    };
-    let mut chain = Vec::new();
-    let mut cur = Some(plan);
-    while let Some(p) = cur {
-        chain.push(p);
-        cur = p.input();
-    }
-    chain.reverse();
-    let Some(Plan::Source(source)) = chain.first() else {
-        return Err(ExecError::new(
-            "a plan must start with a source",
-            Default::default(),
-        ));
-    };
-    let mut ops = Vec::new();
-    let mut columns = Columns::Events {
-        computed: Vec::new(),
-    };
-    for p in &chain[1..] {
-        match p {
-            Plan::Source(_) => unreachable!("only the first operator is a source"),
-            Plan::Filter(f) => ops.push(Op::Filter(Box::new(b.expr(&f.predicate)?))),
-            Plan::Eval(e) => {
-                let mut assigns = Vec::new();
-                for a in &e.assigns {
-                    let compiled = b.expr(&a.expr)?;
-                    let slot = b.define(&a.name);
-                    push_column(&mut columns, &a.name, slot);
-                    assigns.push((slot, compiled));
-                }
-                ops.push(Op::Eval(assigns));
-            }
-            Plan::Sort(s) => {
-                let keys = s
-                    .keys
-                    .iter()
-                    .map(|k| Ok((b.expr(&k.expr)?, k.ascending, k.nulls_first)))
-                    .collect::<Result<_, ExecError>>()?;
-                ops.push(Op::Sort(keys));
-            }
-            Plan::Limit(l) => ops.push(Op::Limit {
-                n: l.n,
-                from_end: l.from_end,
-            }),
-            Plan::Aggregate(a) => {
-                let span = a.aggs.first().map(|c| c.span).unwrap_or_default();
-                return Err(ExecError::new("aggregation is not supported yet", span));
-            }
-            Plan::Project(p) => {
-                let explicit = b.project(&p.items, &columns)?;
-                columns = Columns::Explicit(explicit);
-            }
-        }
-    }
+    let mut b = Builder::new(layout);
+    let (root, columns) = compile_node(plan, &mut b)?;
     Ok(CompiledPlan {
-        source: source.clone(),
-        ops,
+        root,
         columns,
         width: b.next,
     })
@@ -125,291 +112,214 @@ pub fn compile(plan: &Plan, layout: &Layout) -> Result<CompiledPlan, ExecError> 
 
 /// Compiles a standalone expression against a layout (no computed columns).
 pub fn compile_expr(expr: &Expr, layout: &Layout) -> Result<CompiledExpr, ExecError> {
-    Builder {
-        layout,
-        locals: HashMap::new(),
-        next: layout.len(),
-    }
-    .expr(expr)
+    Builder::new(layout).expr(expr)
 }
 
-fn push_column(columns: &mut Columns, name: &str, slot: SlotId) {
-    let list = match columns {
-        Columns::Events { computed } => computed,
-        Columns::Explicit(cols) => cols,
+fn unsupported(what: &str, span: Span) -> ExecError {
+    ExecError::new(format!("{what} is not supported yet"), span)
+}
+
+fn compile_node(plan: &Plan, b: &mut Builder<'_>) -> Result<(Node, Columns), ExecError> {
+    let input = |b: &mut Builder<'_>, p: &Plan| -> Result<(Box<Node>, Columns), ExecError> {
+        let (n, c) = compile_node(p, b)?;
+        Ok((Box::new(n), c))
     };
-    list.retain(|(n, _)| n != name);
-    list.push((name.to_string(), slot));
-}
-
-struct Builder<'a> {
-    layout: &'a Layout,
-    locals: HashMap<String, SlotId>,
-    next: SlotId,
-}
-
-impl Builder<'_> {
-    fn define(&mut self, name: &str) -> SlotId {
-        if let Some(&s) = self.locals.get(name) {
-            return s;
+    Ok(match plan {
+        Plan::Source(s) => (
+            Node::Source(s.clone()),
+            Columns::Events {
+                computed: Vec::new(),
+            },
+        ),
+        Plan::Values(v) => {
+            let ctx = EvalContext::new(jiff::Timestamp::UNIX_EPOCH);
+            let slots: Vec<SlotId> = v.columns.iter().map(|(name, _)| b.define(name)).collect();
+            let mut rows = Vec::new();
+            for exprs in &v.rows {
+                let mut row = Row::with_len(b.next);
+                for (slot, e) in slots.iter().zip(exprs) {
+                    let value = b.expr(e)?.eval(&row, &ctx, &mut NoTrace);
+                    row.set(*slot, (!value.is_null()).then_some(value));
+                }
+                rows.push(row);
+            }
+            let cols = v.columns.iter().map(|c| c.0.clone()).zip(slots).collect();
+            (Node::Values(rows), Columns::Explicit(cols))
         }
-        let s = self.next;
-        self.next += 1;
-        self.locals.insert(name.to_string(), s);
-        s
-    }
+        Plan::Filter(f) => {
+            let (n, cols) = input(b, &f.input)?;
+            (Node::Filter(n, Box::new(b.expr(&f.predicate)?)), cols)
+        }
+        Plan::Eval(e) => {
+            let (n, mut cols) = input(b, &e.input)?;
+            let mut assigns = Vec::new();
+            for a in &e.assigns {
+                // Each assignment sees the ones before it (ES|QL `EVAL a = 1, b = a + 1`).
+                let compiled = b.expr(&a.expr)?;
+                let slot = b.define(&a.name);
+                cols.push(&a.name, slot);
+                assigns.push((slot, compiled));
+            }
+            (Node::Eval(n, assigns), cols)
+        }
+        Plan::Sort(s) => {
+            let (n, cols) = input(b, &s.input)?;
+            let keys = s
+                .keys
+                .iter()
+                .map(|k| Ok((b.expr(&k.expr)?, k.ascending, k.nulls_first)))
+                .collect::<Result<_, ExecError>>()?;
+            (Node::Sort(n, keys), cols)
+        }
+        Plan::Limit(l) => {
+            let (n, cols) = input(b, &l.input)?;
+            (Node::Limit(n, l.n, l.from_end), cols)
+        }
+        Plan::Project(p) => {
+            let (n, cols) = input(b, &p.input)?;
+            let cols = project(b, &p.items, cols)?;
+            (*n, Columns::Explicit(cols))
+        }
+        Plan::Aggregate(a) => {
+            let (n, in_cols) = input(b, &a.input)?;
+            let mut keys = Vec::new();
+            for g in &a.group_by {
+                keys.push((b.fresh(), b.expr(&g.expr)?));
+            }
+            let mut aggs = Vec::new();
+            for c in &a.aggs {
+                let factory = aggregate_function(&c.func).ok_or_else(|| {
+                    ExecError::new(format!("unknown aggregate `{}`", c.func), c.span)
+                })?;
+                let args = b.exprs(&c.args)?;
+                let filter = c.filter.as_ref().map(|f| b.expr(f)).transpose()?;
+                aggs.push(AggOp {
+                    slot: b.fresh(),
+                    factory,
+                    args,
+                    filter,
+                });
+            }
+            // Names are bound after every expression is compiled: `STATS x = max(x) BY x`
+            // reads the input's `x`.
+            let mut cols = if a.inline {
+                in_cols
+            } else {
+                Columns::Explicit(Vec::new())
+            };
+            for (g, (slot, _)) in a.group_by.iter().zip(&keys) {
+                b.locals.insert(g.name.clone(), *slot);
+                cols.push(&g.name, *slot);
+            }
+            for (c, op) in a.aggs.iter().zip(&aggs) {
+                b.locals.insert(c.name.clone(), op.slot);
+                cols.push(&c.name, op.slot);
+            }
+            let op = AggregateOp {
+                keys,
+                aggs,
+                inline: a.inline,
+                expand_keys: a.expand_multi_valued_keys,
+            };
+            (Node::Aggregate(n, Box::new(op)), cols)
+        }
+        Plan::MvExpand(m) => {
+            let (n, cols) = input(b, &m.input)?;
+            let slot = b.slot_of(&m.column).ok_or_else(|| {
+                ExecError::new(format!("unknown column `{}`", m.column), Span::default())
+            })?;
+            (Node::MvExpand(n, slot, m.limit), cols)
+        }
+        Plan::Extract(x) => return Err(unsupported("text extraction", x.source.span)),
+        Plan::Join(j) => return Err(unsupported("join", j.span)),
+        Plan::Union(u) => return Err(unsupported("union", u.span)),
+        Plan::Sequence(q) => return Err(unsupported("sequence", q.span)),
+        Plan::Sample(q) => return Err(unsupported("sample", q.span)),
+    })
+}
 
-    fn slot_of(&self, name: &str) -> Option<SlotId> {
-        self.locals
-            .get(name)
-            .copied()
-            .or_else(|| self.layout.get(name))
-    }
-
-    fn project(
-        &mut self,
-        items: &[ProjectItem],
-        columns: &Columns,
-    ) -> Result<Vec<(String, SlotId)>, ExecError> {
-        let mut out: Vec<(String, SlotId)> = match columns {
-            Columns::Explicit(c) => c.clone(),
-            Columns::Events { computed } => computed.clone(),
-        };
-        for item in items {
-            match item {
-                ProjectItem::Keep(name) => {
-                    let slot = self.slot_of(name).ok_or_else(|| {
-                        ExecError::new(format!("unknown column `{name}`"), Default::default())
-                    })?;
-                    out.retain(|(n, _)| n != name);
-                    out.push((name.clone(), slot));
-                }
-                ProjectItem::Drop(name) => out.retain(|(n, _)| n != name),
-                ProjectItem::Rename { from, to } => {
-                    let slot = self.slot_of(from).ok_or_else(|| {
-                        ExecError::new(format!("unknown column `{from}`"), Default::default())
-                    })?;
-                    out.retain(|(n, _)| n != from && n != to);
-                    self.locals.insert(to.clone(), slot);
-                    out.push((to.clone(), slot));
-                }
+fn project(
+    b: &mut Builder<'_>,
+    items: &[ProjectItem],
+    columns: Columns,
+) -> Result<Vec<(String, SlotId)>, ExecError> {
+    let mut out: Vec<(String, SlotId)> = match columns {
+        Columns::Explicit(c) => c,
+        Columns::Events { computed } => computed,
+    };
+    for item in items {
+        match item {
+            ProjectItem::Keep(name) => {
+                let slot = b.slot_of(name).ok_or_else(|| {
+                    ExecError::new(format!("unknown column `{name}`"), Span::default())
+                })?;
+                out.retain(|(n, _)| n != name);
+                out.push((name.clone(), slot));
+            }
+            ProjectItem::Drop(name) => out.retain(|(n, _)| n != name),
+            ProjectItem::Rename { from, to } => {
+                let slot = b.slot_of(from).ok_or_else(|| {
+                    ExecError::new(format!("unknown column `{from}`"), Span::default())
+                })?;
+                out.retain(|(n, _)| n != from && n != to);
+                b.locals.insert(to.clone(), slot);
+                out.push((to.clone(), slot));
             }
         }
-        Ok(out)
     }
-
-    fn expr(&mut self, e: &Expr) -> Result<CompiledExpr, ExecError> {
-        let kind = match &e.kind {
-            ExprKind::Literal(v) => Kind::Lit(v.clone()),
-            ExprKind::Field(f) => Kind::Slot {
-                slot: self
-                    .slot_of(&f.name)
-                    .ok_or_else(|| missing_field(&f.name, e))?,
-                ty: f.ty,
-            },
-            ExprKind::Not(x) => Kind::Not(Box::new(self.expr(x)?)),
-            ExprKind::And(items) => Kind::And(self.exprs(items)?),
-            ExprKind::Or(items) => Kind::Or(self.exprs(items)?),
-            ExprKind::IsTrue(x) => Kind::IsTrue(Box::new(self.expr(x)?)),
-            ExprKind::Exists(f) => Kind::Exists(
-                self.slot_of(&f.name)
-                    .ok_or_else(|| missing_field(&f.name, e))?,
-            ),
-            ExprKind::IsNull(x) => Kind::IsNull(Box::new(self.expr(x)?)),
-            ExprKind::Compare {
-                op,
-                left,
-                right,
-                opts,
-            } => {
-                // Keep the literal on the right so it can be prepared once.
-                let (l, r, op) = match (&left.kind, &right.kind) {
-                    (ExprKind::Literal(_), k) if !matches!(k, ExprKind::Literal(_)) => {
-                        (right, left, flip(*op))
-                    }
-                    _ => (left, right, *op),
-                };
-                let right = self.expr(r)?;
-                let folded = match (&right.kind, opts.case) {
-                    (Kind::Lit(Value::Str(s)), Case::Insensitive) => {
-                        Some(Value::from(fold_case(s)))
-                    }
-                    _ => None,
-                };
-                Kind::Cmp {
-                    op,
-                    left: Box::new(self.expr(l)?),
-                    right: Box::new(right),
-                    opts: *opts,
-                    folded,
-                }
-            }
-            ExprKind::In { expr, list, opts } => {
-                let set = string_set(list, opts.case);
-                Kind::In {
-                    expr: Box::new(self.expr(expr)?),
-                    list: self.exprs(list)?,
-                    opts: *opts,
-                    set,
-                }
-            }
-            ExprKind::Match {
-                expr,
-                pattern,
-                opts,
-            } => {
-                let ci = opts.case == Case::Insensitive;
-                let f = |s: &str| if ci { fold_case(s) } else { s.to_string() };
-                let matcher = match pattern {
-                    Pattern::Wildcard(w) => Matcher::Wildcard(WildcardMatcher::new(w, ci)),
-                    Pattern::Regex { pattern, anchored } => {
-                        let src = if *anchored {
-                            format!("^(?:{pattern})$")
-                        } else {
-                            pattern.clone()
-                        };
-                        let re = regex::RegexBuilder::new(&src)
-                            .case_insensitive(ci)
-                            .dot_matches_new_line(false)
-                            .size_limit(1 << 22)
-                            .build()
-                            .map_err(|err| {
-                                ExecError::new(format!("invalid regular expression: {err}"), e.span)
-                            })?;
-                        Matcher::Regex(Box::new(re))
-                    }
-                    Pattern::Contains(s) => Matcher::Contains(f(s)),
-                    Pattern::StartsWith(s) => Matcher::StartsWith(f(s)),
-                    Pattern::EndsWith(s) => Matcher::EndsWith(f(s)),
-                    Pattern::HasTerm(s) => Matcher::HasTerm(f(s)),
-                    Pattern::HasPrefix(s) => Matcher::HasPrefix(f(s)),
-                    Pattern::HasSuffix(s) => Matcher::HasSuffix(f(s)),
-                };
-                Kind::Match {
-                    expr: Box::new(self.expr(expr)?),
-                    matcher,
-                    opts: *opts,
-                }
-            }
-            ExprKind::Cidr { expr, nets, quant } => Kind::Cidr {
-                expr: Box::new(self.expr(expr)?),
-                nets: nets.clone(),
-                quant: *quant,
-            },
-            ExprKind::Arith { op, left, right } => Kind::Arith {
-                op: *op,
-                left: Box::new(self.expr(left)?),
-                right: Box::new(self.expr(right)?),
-            },
-            ExprKind::Negate(x) => Kind::Negate(Box::new(self.expr(x)?)),
-            ExprKind::Now => Kind::Now,
-            ExprKind::AnyElement { field, predicate } => {
-                let slot = self
-                    .slot_of(&field.name)
-                    .ok_or_else(|| missing_field(&field.name, e))?;
-                // The inner predicate reads fields relative to one element.
-                let mut inner = Layout::new();
-                for f in predicate.fields() {
-                    inner.intern(&f.name);
-                }
-                let compiled = Builder {
-                    layout: &inner,
-                    locals: HashMap::new(),
-                    next: inner.len(),
-                }
-                .expr(predicate)?;
-                Kind::AnyElement {
-                    slot,
-                    projection: Box::new(Projection::new(&inner)),
-                    predicate: Box::new(compiled),
-                }
-            }
-            ExprKind::Call { func, args } => {
-                let f = scalar_function(func)
-                    .ok_or_else(|| ExecError::new(format!("unknown function `{func}`"), e.span))?;
-                Kind::Call {
-                    func: f,
-                    args: self.exprs(args)?,
-                }
-            }
-            ExprKind::Cast { expr, to } => Kind::Cast {
-                expr: Box::new(self.expr(expr)?),
-                to: *to,
-            },
-            ExprKind::Case {
-                branches,
-                otherwise,
-            } => Kind::Case {
-                branches: branches
-                    .iter()
-                    .map(|(c, v)| Ok((self.expr(c)?, self.expr(v)?)))
-                    .collect::<Result<_, ExecError>>()?,
-                otherwise: otherwise
-                    .as_ref()
-                    .map(|o| self.expr(o).map(Box::new))
-                    .transpose()?,
-            },
-        };
-        Ok(CompiledExpr {
-            id: e.id,
-            span: e.span,
-            kind,
-        })
-    }
-
-    fn exprs(&mut self, items: &[Expr]) -> Result<Vec<CompiledExpr>, ExecError> {
-        items.iter().map(|e| self.expr(e)).collect()
-    }
-}
-
-fn flip(op: vigil_plan::CmpOp) -> vigil_plan::CmpOp {
-    use vigil_plan::CmpOp::{Eq, Gt, GtEq, Lt, LtEq, NotEq};
-    match op {
-        Eq => Eq,
-        NotEq => NotEq,
-        Lt => Gt,
-        LtEq => GtEq,
-        Gt => Lt,
-        GtEq => LtEq,
-    }
-}
-
-/// A hash set for `in` over string literals only.
-fn string_set(list: &[Expr], case: Case) -> Option<HashSet<String>> {
-    list.iter()
-        .map(|e| match &e.kind {
-            ExprKind::Literal(Value::Str(s)) => Some(match case {
-                Case::Insensitive => fold_case(s),
-                Case::Sensitive => s.to_string(),
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
-fn missing_field(name: &str, e: &Expr) -> ExecError {
-    ExecError::new(
-        format!("field `{name}` is not in the row layout (was the plan's fields_read interned?)"),
-        e.span,
-    )
+    Ok(out)
 }
 
 impl CompiledPlan {
-    pub fn source(&self) -> &Source {
-        &self.source
+    /// The sources of the plan, left to right.
+    pub fn sources(&self) -> Vec<&Source> {
+        fn walk<'a>(n: &'a Node, out: &mut Vec<&'a Source>) {
+            match n {
+                Node::Source(s) => out.push(s),
+                Node::Values(_) => {}
+                Node::Filter(i, _)
+                | Node::Eval(i, _)
+                | Node::Sort(i, _)
+                | Node::Limit(i, _, _)
+                | Node::Aggregate(i, _)
+                | Node::MvExpand(i, _, _) => walk(i, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
     }
 
-    /// The filter applied directly above the source, when the plan has one.
+    /// The filter applied directly above the source, when the plan has one: it decides alone
+    /// whether an event matters to the plan.
     pub fn source_filter(&self) -> Option<&CompiledExpr> {
-        match self.ops.first() {
-            Some(Op::Filter(f)) => Some(f),
-            _ => None,
+        let mut n = &self.root;
+        loop {
+            match n {
+                Node::Filter(input, pred) if matches!(**input, Node::Source(_)) => {
+                    return Some(pred);
+                }
+                Node::Filter(i, _)
+                | Node::Eval(i, _)
+                | Node::Sort(i, _)
+                | Node::Limit(i, _, _)
+                | Node::Aggregate(i, _)
+                | Node::MvExpand(i, _, _) => n = i,
+                Node::Source(_) | Node::Values(_) => return None,
+            }
         }
     }
 
     /// True when the plan only filters source events: each event's fate is decided alone.
     pub fn is_filter_only(&self) -> bool {
-        self.ops.iter().all(|op| matches!(op, Op::Filter(_)))
+        let mut n = &self.root;
+        loop {
+            match n {
+                Node::Filter(i, _) => n = i,
+                Node::Source(_) => return true,
+                _ => return false,
+            }
+        }
     }
 
     pub fn columns(&self) -> &Columns {
@@ -421,69 +331,31 @@ impl CompiledPlan {
         self.width
     }
 
-    /// Runs the plan over `(origin, row)` input events.
+    /// Runs the plan with every source reading the same `(origin, row)` events.
     pub fn run<'a>(
         &self,
         input: impl IntoIterator<Item = (usize, &'a Row)>,
         ctx: &EvalContext,
     ) -> ExecOutput {
-        let mut rows: Vec<Pending<'a>> = input
-            .into_iter()
-            .map(|(i, r)| (Some(i), Cow::Borrowed(r)))
-            .collect();
-        for op in &self.ops {
-            match op {
-                Op::Filter(pred) => rows.retain(|(_, r)| pred.matches(r, ctx)),
-                Op::Eval(assigns) => {
-                    for (_, r) in &mut rows {
-                        for (slot, e) in assigns {
-                            let v = e.eval(r, ctx, &mut NoTrace);
-                            r.to_mut().set(*slot, (!v.is_null()).then_some(v));
-                        }
-                    }
-                }
-                Op::Sort(keys) => {
-                    let mut keyed: Vec<(Vec<Value>, Pending<'a>)> = rows
-                        .drain(..)
-                        .map(|r| {
-                            (
-                                keys.iter()
-                                    .map(|(e, _, _)| e.eval(&r.1, ctx, &mut NoTrace))
-                                    .collect(),
-                                r,
-                            )
-                        })
-                        .collect();
-                    keyed.sort_by(|(a, _), (b, _)| {
-                        for (i, (_, asc, nulls_first)) in keys.iter().enumerate() {
-                            let o = sort_order(&a[i], &b[i], *asc, *nulls_first);
-                            if o != Ordering::Equal {
-                                return o;
-                            }
-                        }
-                        Ordering::Equal
-                    });
-                    rows = keyed.into_iter().map(|(_, r)| r).collect();
-                }
-                Op::Limit { n, from_end } => {
-                    let n = usize::try_from(*n).unwrap_or(usize::MAX);
-                    if rows.len() > n {
-                        if *from_end {
-                            rows.drain(..rows.len() - n);
-                        } else {
-                            rows.truncate(n);
-                        }
-                    }
-                }
-            }
-        }
+        let rows: Vec<(usize, &'a Row)> = input.into_iter().collect();
+        self.run_sources(&|_| rows.clone(), ctx)
+    }
+
+    /// Runs the plan, asking `sources` for each source's `(origin, row)` events.
+    pub fn run_sources<'a>(
+        &self,
+        sources: &dyn Fn(&Source) -> Vec<(usize, &'a Row)>,
+        ctx: &EvalContext,
+    ) -> ExecOutput {
+        let rows = exec(&self.root, sources, ctx);
         let event_rows = matches!(self.columns, Columns::Events { .. });
         ExecOutput {
             rows: rows
                 .into_iter()
-                .map(|(origin, r)| OutRow {
-                    row: r.into_owned(),
-                    origin: origin.filter(|_| event_rows),
+                .map(|p| OutRow {
+                    row: p.row.into_owned(),
+                    origin: p.origin.filter(|_| event_rows),
+                    members: p.members,
                 })
                 .collect(),
             columns: self.columns.clone(),
@@ -491,8 +363,219 @@ impl CompiledPlan {
     }
 }
 
-/// A row on its way through the operators, with the index of its source event.
-type Pending<'a> = (Option<usize>, Cow<'a, Row>);
+fn exec<'a>(
+    node: &Node,
+    sources: &dyn Fn(&Source) -> Vec<(usize, &'a Row)>,
+    ctx: &EvalContext,
+) -> Vec<Pending<'a>> {
+    match node {
+        Node::Source(s) => sources(s)
+            .into_iter()
+            .map(|(i, r)| Pending {
+                row: Cow::Borrowed(r),
+                origin: Some(i),
+                members: Vec::new(),
+            })
+            .collect(),
+        Node::Values(rows) => rows
+            .iter()
+            .map(|r| Pending {
+                row: Cow::Owned(r.clone()),
+                origin: None,
+                members: Vec::new(),
+            })
+            .collect(),
+        Node::Filter(input, pred) => {
+            let mut rows = exec(input, sources, ctx);
+            rows.retain(|p| pred.matches(&p.row, ctx));
+            rows
+        }
+        Node::Eval(input, assigns) => {
+            let mut rows = exec(input, sources, ctx);
+            for p in &mut rows {
+                for (slot, e) in assigns {
+                    let v = e.eval(&p.row, ctx, &mut NoTrace);
+                    p.row.to_mut().set(*slot, (!v.is_null()).then_some(v));
+                }
+            }
+            rows
+        }
+        Node::Sort(input, keys) => {
+            let rows = exec(input, sources, ctx);
+            let mut keyed: Vec<(Vec<Value>, Pending<'a>)> = rows
+                .into_iter()
+                .map(|p| {
+                    (
+                        keys.iter()
+                            .map(|(e, _, _)| e.eval(&p.row, ctx, &mut NoTrace))
+                            .collect(),
+                        p,
+                    )
+                })
+                .collect();
+            // Stable: rows with equal keys keep their input order.
+            keyed.sort_by(|(a, _), (b, _)| {
+                for (i, (_, asc, nulls_first)) in keys.iter().enumerate() {
+                    let o = sort_order(&a[i], &b[i], *asc, *nulls_first);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                Ordering::Equal
+            });
+            keyed.into_iter().map(|(_, p)| p).collect()
+        }
+        Node::Limit(input, n, from_end) => {
+            let mut rows = exec(input, sources, ctx);
+            let n = usize::try_from(*n).unwrap_or(usize::MAX);
+            if rows.len() > n {
+                if *from_end {
+                    rows.drain(..rows.len() - n);
+                } else {
+                    rows.truncate(n);
+                }
+            }
+            rows
+        }
+        Node::Aggregate(input, op) => aggregate(exec(input, sources, ctx), op, ctx),
+        Node::MvExpand(input, slot, limit) => {
+            let mut out = Vec::new();
+            for p in exec(input, sources, ctx) {
+                match p.row.get(*slot) {
+                    Some(Value::Array(items)) if !items.is_empty() => {
+                        let take = limit.map_or(items.len(), |l| {
+                            usize::try_from(l).unwrap_or(usize::MAX).min(items.len())
+                        });
+                        for item in items.iter().take(take) {
+                            let mut row = p.row.clone().into_owned();
+                            row.set(*slot, (!item.is_null()).then(|| item.clone()));
+                            out.push(Pending {
+                                row: Cow::Owned(row),
+                                origin: p.origin,
+                                members: p.members.clone(),
+                            });
+                        }
+                    }
+                    Some(Value::Array(_)) => {
+                        let mut row = p.row.into_owned();
+                        row.set(*slot, None);
+                        out.push(Pending {
+                            row: Cow::Owned(row),
+                            origin: p.origin,
+                            members: p.members,
+                        });
+                    }
+                    _ => out.push(p),
+                }
+            }
+            out
+        }
+    }
+}
+
+/// One group's running aggregates.
+type Accumulators = Vec<Box<dyn crate::aggregates::Accumulator>>;
+
+fn aggregate<'a>(rows: Vec<Pending<'a>>, op: &AggregateOp, ctx: &EvalContext) -> Vec<Pending<'a>> {
+    // Groups in first-seen order.
+    let mut index: HashMap<Vec<GroupKey>, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<Value>, Accumulators)> = Vec::new();
+    let mut row_groups: Vec<Vec<usize>> = Vec::with_capacity(rows.len());
+    for p in &rows {
+        let key_values: Vec<Value> = op
+            .keys
+            .iter()
+            .map(|(_, e)| e.eval(&p.row, ctx, &mut NoTrace))
+            .collect();
+        let mut mine = Vec::new();
+        for key in key_combinations(&key_values, op.expand_keys) {
+            let hashed: Vec<GroupKey> = key.iter().map(GroupKey::new).collect();
+            let g = *index.entry(hashed).or_insert_with(|| {
+                groups.push((key.clone(), op.aggs.iter().map(|a| (a.factory)()).collect()));
+                groups.len() - 1
+            });
+            let accs = &mut groups[g].1;
+            for (acc, a) in accs.iter_mut().zip(&op.aggs) {
+                if a.filter.as_ref().is_none_or(|f| f.matches(&p.row, ctx)) {
+                    let args: Vec<Value> = a
+                        .args
+                        .iter()
+                        .map(|e| e.eval(&p.row, ctx, &mut NoTrace))
+                        .collect();
+                    acc.update(&args);
+                }
+            }
+            mine.push(g);
+        }
+        row_groups.push(mine);
+    }
+    // A query with no BY and no input rows still has one (empty) group.
+    if op.keys.is_empty() && groups.is_empty() {
+        groups.push((Vec::new(), op.aggs.iter().map(|a| (a.factory)()).collect()));
+    }
+    let finished: Vec<Vec<Value>> = groups
+        .iter()
+        .map(|(_, accs)| accs.iter().map(|a| a.finish()).collect())
+        .collect();
+    let fill = |row: &mut Row, g: usize| {
+        for ((slot, _), v) in op.keys.iter().zip(&groups[g].0) {
+            row.set(*slot, (!v.is_null()).then(|| v.clone()));
+        }
+        for (a, v) in op.aggs.iter().zip(&finished[g]) {
+            row.set(a.slot, (!v.is_null()).then(|| v.clone()));
+        }
+    };
+    if op.inline {
+        let mut out = Vec::new();
+        for (p, gs) in rows.into_iter().zip(row_groups) {
+            for g in gs {
+                let mut row = p.row.clone().into_owned();
+                fill(&mut row, g);
+                out.push(Pending {
+                    row: Cow::Owned(row),
+                    origin: p.origin,
+                    members: p.members.clone(),
+                });
+            }
+        }
+        return out;
+    }
+    (0..groups.len())
+        .map(|g| {
+            let mut row = Row::default();
+            fill(&mut row, g);
+            Pending {
+                row: Cow::Owned(row),
+                origin: None,
+                members: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// The group keys a row belongs to: one combination, or with `expand` one per value of each
+/// multi-valued key (cartesian product).
+fn key_combinations(values: &[Value], expand: bool) -> Vec<Vec<Value>> {
+    let mut combos: Vec<Vec<Value>> = vec![Vec::with_capacity(values.len())];
+    for v in values {
+        let options: Vec<Value> = match v {
+            Value::Array(items) if expand && !items.is_empty() => items.clone(),
+            Value::Array(_) if expand => vec![Value::Null],
+            other => vec![other.clone()],
+        };
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                options.iter().map(move |o| {
+                    let mut c = c.clone();
+                    c.push(o.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
 
 fn sort_order(a: &Value, b: &Value, asc: bool, nulls_first: bool) -> Ordering {
     match (a.is_null(), b.is_null()) {
@@ -515,5 +598,105 @@ fn sort_order(a: &Value, b: &Value, asc: bool, nulls_first: bool) -> Ordering {
             let o = compare_values(a, b, false, false).unwrap_or(Ordering::Equal);
             if asc { o } else { o.reverse() }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_event::DataType;
+    use vigil_plan::{AggCall, Aggregate, Assign, MvExpand, SourceKind};
+
+    use super::*;
+
+    fn rows(layout: &mut Layout, docs: &[&str]) -> Vec<Row> {
+        for f in ["host", "bytes", "tags"] {
+            layout.intern(f);
+        }
+        let p = vigil_event::Projection::new(layout);
+        docs.iter()
+            .map(|d| p.project(&vigil_event::parse_json(d.as_bytes()).unwrap()))
+            .collect()
+    }
+
+    fn field(n: &str) -> Expr {
+        Expr::field(n, DataType::Unknown, Span::default())
+    }
+
+    #[test]
+    fn aggregate_groups_and_expands_multi_valued_keys() {
+        let mut layout = Layout::new();
+        let data = rows(
+            &mut layout,
+            &[
+                r#"{"host":"a","bytes":1,"tags":["x","y"]}"#,
+                r#"{"host":"a","bytes":2,"tags":"x"}"#,
+                r#"{"host":"b","bytes":5}"#,
+            ],
+        );
+        let source = Plan::source(SourceKind::Elastic, vec!["logs".into()], Span::default());
+        let agg = |key: &str, expand: bool| {
+            Plan::Aggregate(Aggregate {
+                input: Box::new(source.clone()),
+                group_by: vec![Assign {
+                    name: key.into(),
+                    expr: field(key),
+                }],
+                aggs: vec![
+                    AggCall {
+                        name: "n".into(),
+                        func: "count_rows".into(),
+                        args: vec![],
+                        filter: None,
+                        span: Span::default(),
+                    },
+                    AggCall {
+                        name: "total".into(),
+                        func: "sum".into(),
+                        args: vec![field("bytes")],
+                        filter: None,
+                        span: Span::default(),
+                    },
+                ],
+                inline: false,
+                expand_multi_valued_keys: expand,
+            })
+        };
+        let ctx = EvalContext::new(jiff::Timestamp::UNIX_EPOCH);
+        let show = |plan: &Plan| {
+            let c = compile(plan, &layout).unwrap();
+            let out = c.run(data.iter().enumerate(), &ctx);
+            let Columns::Explicit(cols) = &out.columns else {
+                panic!("explicit columns")
+            };
+            out.rows
+                .iter()
+                .map(|r| {
+                    cols.iter()
+                        .map(|(_, s)| r.row.get(*s).map_or("null".into(), ToString::to_string))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(show(&agg("host", false)), ["a,2,3", "b,1,5"]);
+        assert_eq!(show(&agg("tags", true)), ["x,2,3", "y,1,1", "null,1,5"]);
+        assert_eq!(
+            show(&agg("tags", false)),
+            [r#"["x","y"],1,1"#, "x,1,2", "null,1,5"]
+        );
+
+        let expand = Plan::MvExpand(MvExpand {
+            input: Box::new(source),
+            column: "tags".into(),
+            limit: None,
+        });
+        let out = compile(&expand, &layout)
+            .unwrap()
+            .run(data.iter().enumerate(), &ctx);
+        assert_eq!(out.rows.len(), 4);
+        assert_eq!(
+            out.rows.iter().map(|r| r.origin).collect::<Vec<_>>(),
+            [Some(0), Some(0), Some(1), Some(2)]
+        );
     }
 }

@@ -242,23 +242,91 @@ impl Display for Expr {
 impl Display for Plan {
     /// One operator per line, inputs indented below, as DataFusion prints logical plans.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let mut depth = 0;
-        let mut cur = Some(self);
-        while let Some(p) = cur {
-            if depth > 0 {
-                f.write_char('\n')?;
-            }
-            write!(f, "{:indent$}", "", indent = depth * 2)?;
-            write_operator(f, p)?;
-            depth += 1;
-            cur = p.input();
-        }
-        Ok(())
+        write_tree(f, self, 0)
     }
+}
+
+fn write_tree(f: &mut Formatter<'_>, p: &Plan, depth: usize) -> fmt::Result {
+    if depth > 0 {
+        f.write_char('\n')?;
+    }
+    write!(f, "{:indent$}", "", indent = depth * 2)?;
+    write_operator(f, p)?;
+    for child in p.children() {
+        write_tree(f, child, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn write_step(f: &mut Formatter<'_>, s: &crate::ops::SequenceStep) -> fmt::Result {
+    if s.missing {
+        f.write_char('!')?;
+    }
+    write!(f, "[{}]", s.filter)?;
+    if !s.keys.is_empty() {
+        f.write_str(" by ")?;
+        list(f, &s.keys)?;
+    }
+    if s.runs > 1 {
+        write!(f, " runs={}", s.runs)?;
+    }
+    Ok(())
 }
 
 fn write_operator(f: &mut Formatter<'_>, p: &Plan) -> fmt::Result {
     match p {
+        Plan::Values(v) => {
+            let cols: Vec<&str> = v.columns.iter().map(|c| c.0.as_str()).collect();
+            write!(f, "Values: [{}] {} row(s)", cols.join(", "), v.rows.len())
+        }
+        Plan::MvExpand(m) => {
+            write!(f, "MvExpand: {}", m.column)?;
+            if let Some(l) = m.limit {
+                write!(f, " limit {l}")?;
+            }
+            Ok(())
+        }
+        Plan::Extract(x) => {
+            let cols: Vec<&str> = x.columns.iter().map(|c| c.0.as_str()).collect();
+            write!(
+                f,
+                "Extract: {} {:?} -> [{}]",
+                x.source,
+                x.pattern,
+                cols.join(", ")
+            )
+        }
+        Plan::Join(j) => {
+            let on: Vec<String> = j.on.iter().map(|(l, r)| format!("{l} = {r}")).collect();
+            write!(f, "Join[{:?}]: {}", j.kind, on.join(", "))
+        }
+        Plan::Union(u) => match &u.with_source {
+            Some(c) => write!(f, "Union: withsource={c}"),
+            None => f.write_str("Union"),
+        },
+        Plan::Sequence(q) => {
+            f.write_str("Sequence:")?;
+            if let Some(m) = q.maxspan {
+                write!(f, " maxspan={m:#}")?;
+            }
+            for s in &q.steps {
+                f.write_char(' ')?;
+                write_step(f, s)?;
+            }
+            if let Some(u) = &q.until {
+                f.write_str(" until ")?;
+                write_step(f, u)?;
+            }
+            Ok(())
+        }
+        Plan::Sample(q) => {
+            f.write_str("Sample:")?;
+            for s in &q.steps {
+                f.write_char(' ')?;
+                write_step(f, s)?;
+            }
+            Ok(())
+        }
         Plan::Source(s) => {
             let kind = match s.kind {
                 SourceKind::Elastic => "elastic",

@@ -13,6 +13,7 @@
 mod display;
 mod expr;
 mod literals;
+mod ops;
 mod plan;
 mod span;
 mod visit;
@@ -22,6 +23,10 @@ pub use expr::{
     WildcardPattern, WildcardToken,
 };
 pub use literals::{LiteralMode, RequiredLiteral, required_literals};
+pub use ops::{
+    Extract, ExtractPattern, Join, JoinKind, KustoParsePart, MvExpand, Sample, Sequence,
+    SequenceStep, Union, Values,
+};
 pub use plan::{
     AggCall, Aggregate, Assign, Eval, Filter, Limit, Plan, PlanError, Project, ProjectItem, Sort,
     SortKey, Source, SourceKind,

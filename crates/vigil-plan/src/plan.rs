@@ -1,16 +1,24 @@
 use crate::expr::{Expr, ExprKind};
+use crate::ops::{Extract, Join, MvExpand, Sample, Sequence, Union, Values};
 use crate::span::Span;
 
-/// A logical plan: a tree of operators with the source at the leaves.
+/// A logical plan: a tree of operators with the sources at the leaves.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
     Source(Source),
+    Values(Values),
     Filter(Filter),
     Eval(Eval),
     Aggregate(Aggregate),
     Sort(Sort),
     Limit(Limit),
     Project(Project),
+    MvExpand(MvExpand),
+    Extract(Extract),
+    Join(Join),
+    Union(Union),
+    Sequence(Sequence),
+    Sample(Sample),
 }
 
 /// Where rows come from.
@@ -86,13 +94,16 @@ pub struct AggCall {
 }
 
 /// Groups rows and aggregates each group. `inline` keeps every input row and adds the
-/// aggregates to it (ES|QL `INLINE STATS`).
+/// aggregates to it (ES|QL `INLINE STATS`). Output columns: the group keys, then the aggregates.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Aggregate {
     pub input: Box<Plan>,
     pub group_by: Vec<Assign>,
     pub aggs: Vec<AggCall>,
     pub inline: bool,
+    /// A multi-valued key puts the row in one group per value (ES|QL); otherwise the whole value
+    /// is one key (Kusto `dynamic`).
+    pub expand_multi_valued_keys: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -157,42 +168,64 @@ impl Plan {
         Filter::try_new(self, predicate).map(Plan::Filter)
     }
 
-    /// The operator's input, if it has one.
+    /// The operator's first (or only) input.
     pub fn input(&self) -> Option<&Plan> {
-        match self {
-            Plan::Source(_) => None,
-            Plan::Filter(p) => Some(&p.input),
-            Plan::Eval(p) => Some(&p.input),
-            Plan::Aggregate(p) => Some(&p.input),
-            Plan::Sort(p) => Some(&p.input),
-            Plan::Limit(p) => Some(&p.input),
-            Plan::Project(p) => Some(&p.input),
-        }
+        self.children().into_iter().next()
     }
 
+    /// The operator's first (or only) input, mutably.
     pub fn input_mut(&mut self) -> Option<&mut Plan> {
+        self.children_mut().into_iter().next()
+    }
+
+    /// The operator's inputs, in order.
+    pub fn children(&self) -> Vec<&Plan> {
         match self {
-            Plan::Source(_) => None,
-            Plan::Filter(p) => Some(&mut p.input),
-            Plan::Eval(p) => Some(&mut p.input),
-            Plan::Aggregate(p) => Some(&mut p.input),
-            Plan::Sort(p) => Some(&mut p.input),
-            Plan::Limit(p) => Some(&mut p.input),
-            Plan::Project(p) => Some(&mut p.input),
+            Plan::Source(_) | Plan::Values(_) => vec![],
+            Plan::Filter(p) => vec![&p.input],
+            Plan::Eval(p) => vec![&p.input],
+            Plan::Aggregate(p) => vec![&p.input],
+            Plan::Sort(p) => vec![&p.input],
+            Plan::Limit(p) => vec![&p.input],
+            Plan::Project(p) => vec![&p.input],
+            Plan::MvExpand(p) => vec![&p.input],
+            Plan::Extract(p) => vec![&p.input],
+            Plan::Sequence(p) => vec![&p.input],
+            Plan::Sample(p) => vec![&p.input],
+            Plan::Join(j) => vec![&j.left, &j.right],
+            Plan::Union(u) => u.inputs.iter().collect(),
         }
     }
 
-    /// The sources this plan reads.
-    pub fn sources(&self) -> Vec<&Source> {
-        let mut out = Vec::new();
-        let mut cur = Some(self);
-        while let Some(p) = cur {
-            if let Plan::Source(s) = p {
-                out.push(s);
-            }
-            cur = p.input();
+    /// The operator's inputs, mutably.
+    pub fn children_mut(&mut self) -> Vec<&mut Plan> {
+        match self {
+            Plan::Source(_) | Plan::Values(_) => vec![],
+            Plan::Filter(p) => vec![&mut p.input],
+            Plan::Eval(p) => vec![&mut p.input],
+            Plan::Aggregate(p) => vec![&mut p.input],
+            Plan::Sort(p) => vec![&mut p.input],
+            Plan::Limit(p) => vec![&mut p.input],
+            Plan::Project(p) => vec![&mut p.input],
+            Plan::MvExpand(p) => vec![&mut p.input],
+            Plan::Extract(p) => vec![&mut p.input],
+            Plan::Sequence(p) => vec![&mut p.input],
+            Plan::Sample(p) => vec![&mut p.input],
+            Plan::Join(j) => vec![&mut j.left, &mut j.right],
+            Plan::Union(u) => u.inputs.iter_mut().collect(),
         }
-        out
+    }
+
+    /// The sources this plan reads, left to right.
+    pub fn sources(&self) -> Vec<&Source> {
+        match self {
+            Plan::Source(s) => vec![s],
+            _ => self
+                .children()
+                .into_iter()
+                .flat_map(Plan::sources)
+                .collect(),
+        }
     }
 
     /// The predicate applied directly above the source, if the plan starts with a filter: the

@@ -111,10 +111,16 @@ impl Expr {
 }
 
 impl Plan {
-    /// This operator's own expressions (not its input's), in order.
+    /// This operator's own expressions (not its inputs'), in order.
     pub fn exprs(&self) -> Vec<&Expr> {
         match self {
-            Plan::Source(_) | Plan::Limit(_) | Plan::Project(_) => vec![],
+            Plan::Source(_)
+            | Plan::Limit(_)
+            | Plan::Project(_)
+            | Plan::MvExpand(_)
+            | Plan::Join(_)
+            | Plan::Union(_) => vec![],
+            Plan::Values(v) => v.rows.iter().flatten().collect(),
             Plan::Filter(f) => vec![&f.predicate],
             Plan::Eval(e) => e.assigns.iter().map(|a| &a.expr).collect(),
             Plan::Aggregate(a) => a
@@ -128,12 +134,30 @@ impl Plan {
                 )
                 .collect(),
             Plan::Sort(s) => s.keys.iter().map(|k| &k.expr).collect(),
+            Plan::Extract(x) => vec![&x.source],
+            Plan::Sequence(q) => q
+                .steps
+                .iter()
+                .chain(q.until.as_ref())
+                .flat_map(|s| std::iter::once(&s.filter).chain(&s.keys))
+                .collect(),
+            Plan::Sample(q) => q
+                .steps
+                .iter()
+                .flat_map(|s| std::iter::once(&s.filter).chain(&s.keys))
+                .collect(),
         }
     }
 
     fn exprs_mut(&mut self) -> Vec<&mut Expr> {
         match self {
-            Plan::Source(_) | Plan::Limit(_) | Plan::Project(_) => vec![],
+            Plan::Source(_)
+            | Plan::Limit(_)
+            | Plan::Project(_)
+            | Plan::MvExpand(_)
+            | Plan::Join(_)
+            | Plan::Union(_) => vec![],
+            Plan::Values(v) => v.rows.iter_mut().flatten().collect(),
             Plan::Filter(f) => vec![&mut f.predicate],
             Plan::Eval(e) => e.assigns.iter_mut().map(|a| &mut a.expr).collect(),
             Plan::Aggregate(a) => a
@@ -147,6 +171,18 @@ impl Plan {
                 )
                 .collect(),
             Plan::Sort(s) => s.keys.iter_mut().map(|k| &mut k.expr).collect(),
+            Plan::Extract(x) => vec![&mut x.source],
+            Plan::Sequence(q) => q
+                .steps
+                .iter_mut()
+                .chain(q.until.as_mut())
+                .flat_map(|s| std::iter::once(&mut s.filter).chain(s.keys.iter_mut()))
+                .collect(),
+            Plan::Sample(q) => q
+                .steps
+                .iter_mut()
+                .flat_map(|s| std::iter::once(&mut s.filter).chain(s.keys.iter_mut()))
+                .collect(),
         }
     }
 
@@ -159,7 +195,7 @@ impl Plan {
     }
 
     fn assign_ids_from(&mut self, next: &mut u32) {
-        if let Some(input) = self.input_mut() {
+        for input in self.children_mut() {
             input.assign_ids_from(next);
         }
         for e in self.exprs_mut() {
@@ -180,9 +216,14 @@ impl Plan {
     }
 
     fn collect_fields(&self, read: &mut BTreeSet<String>, defined: &mut BTreeSet<String>) {
-        if let Some(input) = self.input() {
-            input.collect_fields(read, defined);
+        // Each input defines its own columns; after a join or union all of them exist.
+        let mut after = defined.clone();
+        for input in self.children() {
+            let mut d = defined.clone();
+            input.collect_fields(read, &mut d);
+            after.extend(d);
         }
+        *defined = after;
         for e in self.exprs() {
             for f in e.fields() {
                 if !defined.contains(&f.name) {
@@ -192,6 +233,9 @@ impl Plan {
         }
         match self {
             Plan::Eval(e) => defined.extend(e.assigns.iter().map(|a| a.name.clone())),
+            Plan::Values(v) => defined.extend(v.columns.iter().map(|c| c.0.clone())),
+            Plan::Extract(x) => defined.extend(x.columns.iter().map(|c| c.0.clone())),
+            Plan::Union(u) => defined.extend(u.with_source.clone()),
             Plan::Aggregate(a) => {
                 defined.extend(a.group_by.iter().map(|g| g.name.clone()));
                 defined.extend(a.aggs.iter().map(|c| c.name.clone()));

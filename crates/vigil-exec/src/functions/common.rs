@@ -1,16 +1,11 @@
-//! Scalar functions by canonical IR name. Front-ends map their own function names (EQL
-//! `stringContains`, ES|QL `TO_LOWER`, Kusto `tolower`) onto these, with any dialect-specific
-//! behaviour as a separately named function (`kusto.…`, `esql.…`).
+//! Functions every language shares, and Elasticsearch query semantics (`es.`).
 
 use vigil_event::Value;
 
+use super::ScalarFn;
 use crate::compare::fold_case;
 
-/// A scalar function over evaluated arguments. Errors become null plus a warning.
-pub type ScalarFn = fn(&[Value]) -> Result<Value, String>;
-
-/// Looks up a function by canonical name.
-pub fn scalar_function(name: &str) -> Option<ScalarFn> {
+pub(super) fn lookup(name: &str) -> Option<ScalarFn> {
     Some(match name {
         "lower" => |a| map_str(a, fold_case),
         "upper" => |a| map_str(a, |s| s.to_uppercase()),
