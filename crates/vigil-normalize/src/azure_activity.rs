@@ -27,14 +27,14 @@ use crate::ingest::{
 };
 
 /// The pipeline's `ecs.version`.
-const ECS_VERSION: &str = "8.11.0";
+pub(crate) const ECS_VERSION: &str = "8.11.0";
 
 const AL: &str = "azure.activitylogs";
 const CALLER_IP: &str = "azure.activitylogs.callerIpAddress";
 const DURATION_MS: &str = "azure.activitylogs.durationMs";
 const CIU: &str = "azure.activitylogs.identity.claims_initiated_by_user";
 const CIU_NAME: &str = "azure.activitylogs.identity.claims_initiated_by_user.name";
-const CLAIMS_SCHEMA: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
+pub(crate) const CLAIMS_SCHEMA: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
 
 /// A processor failure as `on_failure` sees it: `_ingest.on_failure_processor_type`, `_tag`
 /// and `_message`. Messages follow the Java exceptions' wording where it is known; they are
@@ -89,7 +89,7 @@ fn on_failure(ctx: &mut Value, f: &Failure) {
 
 /// `ctx.message.replace('"":"",', '')`: the first script drops empty-name, empty-value members
 /// (Elasticsearch cannot index an empty field name) from the text before it is parsed.
-const EMPTY_MEMBER: &str = r#""":"","#;
+pub(crate) const EMPTY_MEMBER: &str = r#""":"","#;
 
 fn default_pipeline(ctx: &mut Value, raw: &str, parsed: Result<Value, String>) -> Step {
     set(ctx, "ecs.version", Value::str(ECS_VERSION))
@@ -100,12 +100,12 @@ fn default_pipeline(ctx: &mut Value, raw: &str, parsed: Result<Value, String>) -
     let (message, parsed) = if raw.contains(EMPTY_MEMBER) {
         let text = raw.replace(EMPTY_MEMBER, "");
         let reparsed = parse_json_strict(&text).map(|v| keep_keys_of(v, parsed.as_ref().ok()));
-        (text, reparsed)
+        (Value::from(text), reparsed)
     } else {
-        (raw.to_string(), parsed)
+        (Value::str(raw), parsed)
     };
     // `rename message → event.original` (the input has no event.original).
-    set(ctx, "event.original", Value::from(message))
+    set(ctx, "event.original", message)
         .map_err(fail("rename", "rename_message_to_event_original_c74b1d7e"))?;
 
     // `json event.original → azure.activitylogs`: the only processor whose failure on a bad
@@ -123,7 +123,7 @@ fn default_pipeline(ctx: &mut Value, raw: &str, parsed: Result<Value, String>) -
     if let Some(time) = get_non_null(ctx, "azure.activitylogs.time")
         && let Some(ts) = es_date::parse_activity_time(&java_string(time))
     {
-        let _ = set(ctx, "@timestamp", Value::from(es_date::format_millis(ts)));
+        let _ = set(ctx, "@timestamp", Value::Str(es_date::format_millis(ts)));
     }
     remove(ctx, "azure.activitylogs.time");
     rename(
@@ -247,7 +247,7 @@ pub(crate) fn is_inet_address(s: &str) -> bool {
 
 /// Painless number types of `event.duration` when the scaling script runs.
 #[derive(Clone, Copy, PartialEq)]
-enum JavaNum {
+pub(crate) enum JavaNum {
     /// Jackson decodes integers that fit 32 bits as `Integer`: `Integer * Integer` wraps at 32 bits.
     Integer,
     Long,
@@ -279,25 +279,29 @@ fn duration(ctx: &mut Value) -> Step {
         None => {}
     }
     remove(ctx, DURATION_MS);
-    // script (ignore_failure): `ctx.event.duration * params.param_nano`.
-    let scaled = match get_non_null(ctx, "event.duration") {
-        Some(Value::Int(i)) => match i32::try_from(*i) {
-            Ok(small) if kind == JavaNum::Integer => {
-                Some(Value::Int(i64::from(small.wrapping_mul(1_000_000))))
-            }
-            _ => Some(Value::Int(i.wrapping_mul(1_000_000))),
-        },
-        Some(Value::Float(f)) => Some(Value::Float(f * 1_000_000.0)),
-        _ => None,
-    };
-    if let Some(v) = scaled {
+    if let Some(v) = get_non_null(ctx, "event.duration").and_then(|d| scale_duration(d, kind)) {
         let _ = set(ctx, "event.duration", v);
     }
     Ok(())
 }
 
+/// The scaling script (ignore_failure): `ctx.event.duration * params.param_nano`, for the
+/// number types it can multiply.
+pub(crate) fn scale_duration(duration: &Value, kind: JavaNum) -> Option<Value> {
+    match duration {
+        Value::Int(i) => match i32::try_from(*i) {
+            Ok(small) if kind == JavaNum::Integer => {
+                Some(Value::Int(i64::from(small.wrapping_mul(1_000_000))))
+            }
+            _ => Some(Value::Int(i.wrapping_mul(1_000_000))),
+        },
+        Value::Float(f) => Some(Value::Float(f * 1_000_000.0)),
+        _ => None,
+    }
+}
+
 /// `convert` to `long`: `Long.decode` for `0x`/`-0x` prefixes, `Long.parseLong` otherwise.
-fn parse_java_long(s: &str) -> Option<i64> {
+pub(crate) fn parse_java_long(s: &str) -> Option<i64> {
     let (neg, hex) = if let Some(h) = s.strip_prefix("0x") {
         (false, Some(h))
     } else if let Some(h) = s.strip_prefix("-0x") {
@@ -325,9 +329,7 @@ fn cloud_region(ctx: &mut Value) -> Step {
     const TAG: &str = "set_cloud_region_from_location_b2c3d4e5";
     let region = match pl_safe_path(ctx, "azure.activitylogs.location").map_err(conditional(TAG))? {
         None => None,
-        Some(Value::Str(s)) => {
-            (s.encode_utf16().count() > 2 && s.to_lowercase() != "global").then(|| s.clone())
-        }
+        Some(Value::Str(s)) => is_region(s).then(|| s.clone()),
         Some(other) => {
             return Err(conditional(TAG)(format!(
                 "dynamic method [{}, length/0] not found",
@@ -339,6 +341,21 @@ fn cloud_region(ctx: &mut Value) -> Step {
         set(ctx, "cloud.region", Value::Str(r)).map_err(conditional(TAG))?;
     }
     Ok(())
+}
+
+/// The `cloud.region` condition on a string location: longer than two UTF-16 units, not `global`
+/// in any case.
+pub(crate) fn is_region(location: &str) -> bool {
+    location.encode_utf16().count() > 2 && !lower_eq(location, "global")
+}
+
+/// `s.toLowerCase() == lower` (for an ASCII `lower`), without allocating for ASCII text.
+pub(crate) fn lower_eq(s: &str, lower: &str) -> bool {
+    if s.is_ascii() {
+        s.eq_ignore_ascii_case(lower)
+    } else {
+        s.to_lowercase() == lower
+    }
 }
 
 /// `identity` as a string becomes `identity_name` (and so is never parsed: the json processor
@@ -430,7 +447,7 @@ fn event_category(ctx: &mut Value) -> Step {
 
 /// `convert` to `string` of a present value: its toString (element-wise for lists; a null
 /// element throws).
-fn convert_string(v: &Value) -> Result<Value, String> {
+pub(crate) fn convert_string(v: &Value) -> Result<Value, String> {
     match v {
         Value::Array(items) => items
             .iter()
@@ -452,6 +469,16 @@ fn convert_to_string(ctx: &mut Value, from: &str, to: &str, tag: &'static str) -
     set(ctx, to, converted).map_err(fail("convert", tag))
 }
 
+/// A `resultType` that sets `event.outcome`: Success or Failure in any case.
+pub(crate) fn is_outcome(result_type: &str) -> bool {
+    lower_eq(result_type, "success") || lower_eq(result_type, "failure")
+}
+
+/// A `properties.result` that sets `event.outcome` (exact case).
+pub(crate) fn is_result_outcome(result: &str) -> bool {
+    matches!(result, "success" | "failure" | "unknown")
+}
+
 fn outcome_and_renames(ctx: &mut Value) -> Step {
     let r = |ctx: &mut Value, from: &str, to: &str, tag: &'static str| {
         rename(ctx, from, to, true).map_err(fail("rename", tag))
@@ -468,12 +495,10 @@ fn outcome_and_renames(ctx: &mut Value) -> Step {
     const RESULT_TAG: &str = "convert_azure_activitylogs_result_type_to_event_outcome_60078132";
     if let Some(Value::Str(s)) =
         pl_safe_path(ctx, "azure.activitylogs.result_type").map_err(conditional(RESULT_TAG))?
+        && is_outcome(s)
     {
-        let lower = s.to_lowercase();
-        if lower == "success" || lower == "failure" {
-            let s = s.clone();
-            set(ctx, "event.outcome", Value::Str(s)).map_err(conditional(RESULT_TAG))?;
-        }
+        let s = s.clone();
+        set(ctx, "event.outcome", Value::Str(s)).map_err(conditional(RESULT_TAG))?;
     }
     const PROPS_TAG: &str =
         "convert_azure_activitylogs_properties_result_to_event_outcome_3d5faff9";
@@ -483,7 +508,7 @@ fn outcome_and_renames(ctx: &mut Value) -> Step {
     if no_outcome
         && let Some(Value::Str(s)) = pl_safe_path(ctx, "azure.activitylogs.properties.result")
             .map_err(conditional(PROPS_TAG))?
-        && matches!(&**s, "success" | "failure" | "unknown")
+        && is_result_outcome(s)
     {
         let s = s.clone();
         set(ctx, "event.outcome", Value::Str(s)).map_err(conditional(PROPS_TAG))?;
@@ -701,12 +726,38 @@ fn rewrite_claim_keys(ctx: &mut Value) {
     let Some(Value::Object(claims)) = ctx.get_path_mut(CLAIMS) else {
         return;
     };
-    let rewritten: Map = std::mem::take(claims)
-        .into_iter()
-        .map(|(k, v)| (Arc::from(k.replace('.', "_")), v))
-        .collect();
-    *claims = rewritten;
+    *claims = rewrite_claim_keys_of(std::mem::take(claims));
     remove(ctx, "temp_claims");
+}
+
+/// Claim keys with `.` → `_`; on a collision the key sorting last wins (`collect` keeps the
+/// last of equal keys). Keys without a dot keep their allocation.
+pub(crate) fn rewrite_claim_keys_of(claims: Map) -> Map {
+    claims
+        .into_iter()
+        .map(|(k, v)| {
+            if k.contains('.') {
+                (underscored(&k), v)
+            } else {
+                (k, v)
+            }
+        })
+        .collect()
+}
+
+/// `key.replace('.', "_")` in one allocation for keys of up to 256 bytes (`.` and `_` are
+/// ASCII, so the bytes stay UTF-8).
+pub(crate) fn underscored(key: &str) -> Arc<str> {
+    let mut buf = [0u8; 256];
+    if let Some(out) = buf.get_mut(..key.len()) {
+        for (o, c) in out.iter_mut().zip(key.bytes()) {
+            *o = if c == b'.' { b'_' } else { c };
+        }
+        if let Ok(text) = std::str::from_utf8(out) {
+            return Arc::from(text);
+        }
+    }
+    Arc::from(key.replace('.', "_"))
 }
 
 /// The `event.type` script (no ignore_failure): write/action → change, read → access,
@@ -717,11 +768,9 @@ fn event_type(ctx: &mut Value) -> Step {
         .map_err(fail("script", "script_bbdee4a8"))?
     {
         None => return Ok(()),
-        Some(Value::Str(s)) => match s.to_lowercase().as_str() {
-            "write" | "action" => "change",
-            "read" => "access",
-            "delete" => "deletion",
-            _ => return Ok(()),
+        Some(Value::Str(s)) => match event_type_of(s) {
+            Some(ty) => ty,
+            None => return Ok(()),
         },
         Some(other) => {
             return Err(script(format!(
@@ -733,17 +782,29 @@ fn event_type(ctx: &mut Value) -> Step {
     set(ctx, "event.type", Value::Array(vec![Value::str(ty)])).map_err(script)
 }
 
+/// The `event.type` of a category: write/action → change, read → access, delete → deletion.
+pub(crate) fn event_type_of(category: &str) -> Option<&'static str> {
+    [
+        ("write", "change"),
+        ("action", "change"),
+        ("read", "access"),
+        ("delete", "deletion"),
+    ]
+    .into_iter()
+    .find(|(c, _)| lower_eq(category, c))
+    .map(|(_, ty)| ty)
+}
+
 /// `user.name`/`user.domain` from the name claim when it looks like `user@host`, else the whole
 /// claim as `user.name`; `user.email` only in the first case; `related.user`; `user.full_name`.
 /// Double-brace templates JSON-escape the text they insert.
 fn user(ctx: &mut Value) -> Step {
     if let Some(Value::Str(name)) = get(ctx, CIU_NAME)
-        && let Ok(g) = &*grok::USER_AT_DOMAIN
-        && let Some(fields) = g.captures(name)
+        && let Some((user, domain)) = grok::user_at_domain(name)
     {
-        for (field, value) in fields {
-            let _ = set(ctx, &field, Value::from(value));
-        }
+        let (user, domain) = (Value::str(user), Value::str(domain));
+        let _ = set(ctx, "user.name", user);
+        let _ = set(ctx, "user.domain", domain);
     }
     let has_user_name = |ctx: &Value, tag| -> Result<bool, Failure> {
         Ok(pl_safe_path(ctx, "user.name")
@@ -804,8 +865,9 @@ fn shared_pipeline(ctx: &mut Value) {
     let result = (|| -> Result<(), String> {
         set(ctx, "cloud.provider", Value::str("azure"))?;
         if let Some(Value::Str(id)) = get(ctx, "azure.resource_id") {
-            for (field, value) in grok::resource_id_fields(&id.clone()) {
-                let _ = set(ctx, &field, Value::from(value));
+            let id = id.clone();
+            for (field, value) in grok::resource_id_parts(&id).fields() {
+                let _ = set(ctx, field, Value::str(value));
             }
         }
         rename(ctx, "azure.resource_id", "azure.resource.id", true)?;

@@ -15,6 +15,8 @@
 //! Fields are checked as `ResolverStyle.STRICT` does (month 1–12, a real day, hour 0–23, clock
 //! hour 1–12, minute and second 0–59). Years are limited to 0001–9999.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
@@ -29,11 +31,34 @@ pub(crate) fn parse_activity_time(text: &str) -> Option<Timestamp> {
 }
 
 /// `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` in UTC: what the date processor writes to `@timestamp`.
-pub(crate) fn format_millis(ts: Timestamp) -> String {
+pub(crate) fn format_millis(ts: Timestamp) -> Arc<str> {
     // Through the civil time: its sub-second part is never negative, so instants before 1970
     // truncate towards the past as Java's formatter does.
-    let dt = ts.to_zoned_datetime(TimeZone::UTC).datetime();
-    format!(
+    let dt = Offset::UTC.to_datetime(ts);
+    // Four-digit years, i.e. every time the parsers accept unless an offset moves it out of
+    // 0001–9999, are written by hand: this runs on every record.
+    if (0..=9999).contains(&dt.year()) {
+        let mut buf = *b"0000-00-00T00:00:00.000Z";
+        for (at, width, n) in [
+            (0, 4, i32::from(dt.year())),
+            (5, 2, i32::from(dt.month())),
+            (8, 2, i32::from(dt.day())),
+            (11, 2, i32::from(dt.hour())),
+            (14, 2, i32::from(dt.minute())),
+            (17, 2, i32::from(dt.second())),
+            (20, 3, dt.subsec_nanosecond() / 1_000_000),
+        ] {
+            let mut n = n;
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+        if let Ok(text) = std::str::from_utf8(&buf) {
+            return Arc::from(text);
+        }
+    }
+    Arc::from(format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         dt.year(),
         dt.month(),
@@ -42,7 +67,7 @@ pub(crate) fn format_millis(ts: Timestamp) -> String {
         dt.minute(),
         dt.second(),
         dt.subsec_nanosecond() / 1_000_000
-    )
+    ))
 }
 
 /// Seconds precision, `Z`: how Fleet's final pipeline writes `event.ingested`.
@@ -411,7 +436,7 @@ mod tests {
     use super::*;
 
     fn ts(s: &str) -> Option<String> {
-        parse_activity_time(s).map(format_millis)
+        parse_activity_time(s).map(|t| format_millis(t).to_string())
     }
 
     #[test]
@@ -490,10 +515,41 @@ mod tests {
         assert_eq!(ts("2007-01-09T9:41:00.12Z"), None);
     }
 
+    // The hand-written formatting against the `format!` it stands for, across the range
+    // (year 0 is reachable: 0001-01-01T00:30:00+01:00).
+    #[test]
+    fn millis_formatting_matches_format() {
+        let mut seconds = -62_167_219_200i64; // 0000-01-01T00:00:00Z
+        while seconds < 253_402_300_800 {
+            for nanos in [0, 1_000_000, 999_999_999, 123_456_789] {
+                let Ok(t) = Timestamp::new(seconds, nanos) else {
+                    continue;
+                };
+                let dt = Offset::UTC.to_datetime(t);
+                let expected = format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                    dt.year(),
+                    dt.month(),
+                    dt.day(),
+                    dt.hour(),
+                    dt.minute(),
+                    dt.second(),
+                    dt.subsec_nanosecond() / 1_000_000
+                );
+                assert_eq!(&*format_millis(t), expected);
+            }
+            seconds += 7_777_777_777 / 1000 + 13;
+        }
+        assert_eq!(
+            ts("0001-01-01T00:30:00+01:00").as_deref(),
+            Some("0000-12-31T23:30:00.000Z")
+        );
+    }
+
     #[test]
     fn output_truncates_towards_the_past() {
         let t = Timestamp::from_nanosecond(-500_000).unwrap();
-        assert_eq!(format_millis(t), "1969-12-31T23:59:59.999Z");
+        assert_eq!(&*format_millis(t), "1969-12-31T23:59:59.999Z");
         assert_eq!(format_seconds(t), "1969-12-31T23:59:59Z");
     }
 }

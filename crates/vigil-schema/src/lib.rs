@@ -101,6 +101,74 @@ impl Schema {
     }
 }
 
+/// Sentinel and Defender table columns (`data/sentinel_tables.tsv`).
+const SENTINEL_TABLES: &str = include_str!("../data/sentinel_tables.tsv");
+
+/// A Log Analytics / Defender table: its columns in order, with their Kusto types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSchema {
+    pub name: String,
+    pub columns: Vec<ColumnSchema>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnSchema {
+    pub name: String,
+    pub ty: DataType,
+    /// The type as the table reference names it (`string`, `datetime`, `dynamic`, …).
+    pub kusto_type: String,
+}
+
+impl TableSchema {
+    pub fn column(&self, name: &str) -> Option<&ColumnSchema> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl Schema {
+    /// The built-in Sentinel/Defender tables (`AzureActivity`, `DeviceFileEvents`,
+    /// `DeviceProcessEvents`, `DeviceEvents`, `BehaviorAnalytics`).
+    pub fn tables() -> &'static [TableSchema] {
+        static TABLES_: OnceLock<Vec<TableSchema>> = OnceLock::new();
+        TABLES_.get_or_init(|| {
+            let mut out: Vec<TableSchema> = Vec::new();
+            for line in SENTINEL_TABLES.lines() {
+                if line.starts_with('#') || line.trim().is_empty() {
+                    continue;
+                }
+                let mut parts = line.split('\t');
+                let (Some(table), Some(col), Some(ty)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                let dt = match ty {
+                    // Kusto's `string` and `guid` are strings with Kusto's operators.
+                    "string" | "guid" => DataType::String,
+                    other => DataType::from_name(other).unwrap_or(DataType::Unknown),
+                };
+                let column = ColumnSchema {
+                    name: col.to_string(),
+                    ty: dt,
+                    kusto_type: ty.to_string(),
+                };
+                match out.iter_mut().find(|t| t.name == table) {
+                    Some(t) => t.columns.push(column),
+                    None => out.push(TableSchema {
+                        name: table.to_string(),
+                        columns: vec![column],
+                    }),
+                }
+            }
+            out
+        })
+    }
+
+    /// A built-in Sentinel/Defender table by name.
+    pub fn table(name: &str) -> Option<&'static TableSchema> {
+        Schema::tables().iter().find(|t| t.name == name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +201,23 @@ mod tests {
         );
         assert_eq!(s.field_type("no.such.field"), None);
         assert!(s.is_object_path("azure.resource"));
+    }
+
+    #[test]
+    fn sentinel_tables() {
+        let t = Schema::table("AzureActivity").expect("AzureActivity");
+        assert_eq!(
+            t.column("TimeGenerated").map(|c| c.ty),
+            Some(DataType::Date)
+        );
+        assert_eq!(
+            t.column("Properties_d").map(|c| c.ty),
+            Some(DataType::Dynamic)
+        );
+        assert_eq!(t.column("Caller").map(|c| c.ty), Some(DataType::String));
+        let f = Schema::table("DeviceFileEvents").expect("DeviceFileEvents");
+        assert!(f.column("InitiatingProcessFileName").is_some());
+        assert!(Schema::table("DeviceProcessEvents").is_some());
     }
 
     #[test]

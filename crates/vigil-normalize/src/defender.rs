@@ -1,0 +1,138 @@
+//! Defender advanced-hunting rows (`DeviceFileEvents`, `DeviceProcessEvents`, …) from JSON or
+//! CSV exports, and Sysmon file-create events mapped onto `DeviceFileEvents`.
+//!
+//! An exported row already has the table's columns; CSV exports hold `dynamic` columns
+//! (`AdditionalFields`, …) as JSON text and every value as text, so values are converted to the
+//! column types of the table schema the caller passes. Columns the export lacks are absent,
+//! except string columns, which are `""` (Kusto strings are never null).
+
+use vigil_event::{Map, Value};
+
+/// A column of a table schema: name and Kusto type (`string`, `long`, `dynamic`, …).
+pub type Column<'a> = (&'a str, &'a str);
+
+/// Converts one exported row to the table's column types.
+pub fn defender_row(doc: &Value, columns: &[Column<'_>]) -> Value {
+    let Some(m) = doc.as_object() else {
+        return Value::Null;
+    };
+    let mut out = Map::new();
+    // Portal exports suffix datetime headers with ` [UTC]`.
+    for (k, v) in m {
+        let name = k.strip_suffix(" [UTC]").unwrap_or(k);
+        out.insert(name.into(), v.clone());
+    }
+    for (name, ty) in columns {
+        let v = out.get(*name).cloned();
+        let converted = match (*ty, v) {
+            ("string" | "guid", None | Some(Value::Null)) => Some(Value::from("")),
+            ("dynamic", Some(Value::Str(s))) => Some(if s.trim().is_empty() {
+                Value::Null
+            } else {
+                vigil_event::parse_json(s.as_bytes()).unwrap_or(Value::Str(s))
+            }),
+            ("long" | "int", Some(Value::Str(s))) => {
+                Some(s.trim().parse::<i64>().map_or(Value::Null, Value::Int))
+            }
+            ("real", Some(Value::Str(s))) => {
+                Some(s.trim().parse::<f64>().map_or(Value::Null, Value::Float))
+            }
+            // Exports write datetimes as text; Kusto compares them as dates.
+            ("datetime", Some(Value::Str(s))) => Some(
+                Value::Str(s.clone())
+                    .coerce_to(vigil_event::DataType::Date)
+                    .unwrap_or(Value::Str(s)),
+            ),
+            ("bool", Some(Value::Str(s))) => Some(match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Value::Bool(true),
+                "false" | "0" => Value::Bool(false),
+                _ => Value::Null,
+            }),
+            (_, Some(v)) => Some(v),
+            (_, None) => None,
+        };
+        if let Some(v) = converted {
+            out.insert((*name).into(), v);
+        }
+    }
+    Value::Object(out)
+}
+
+/// A Sysmon event 11 (FileCreate) in Winlogbeat/ECS form, as a `DeviceFileEvents` row:
+/// `ActionType` `FileCreated`, `FileName`/`FolderPath` from `file.*`, the initiating process
+/// from `process.*`, the host from `host.name`. `None` for other events.
+pub fn sysmon_file_created(doc: &Value) -> Option<Value> {
+    let s = |path: &str| doc.lookup_str(path);
+    let code = s("event.code").or_else(|| s("winlog.event_id"))?;
+    if code != "11" {
+        return None;
+    }
+    let target = s("file.path").or_else(|| s("winlog.event_data.TargetFilename"))?;
+    let image = s("process.executable").or_else(|| s("winlog.event_data.Image"))?;
+    let base = |p: &str| p.rsplit(['\\', '/']).next().unwrap_or(p).to_string();
+    let folder = |p: &str| {
+        p.rfind(['\\', '/'])
+            .map_or(String::new(), |i| p[..i].to_string())
+    };
+    let mut row = Map::new();
+    let mut put = |k: &str, v: String| {
+        row.insert(k.into(), Value::from(v));
+    };
+    put("ActionType", "FileCreated".into());
+    put("FileName", base(&target));
+    put("FolderPath", target.clone());
+    put("InitiatingProcessFileName", base(&image));
+    put("InitiatingProcessFolderPath", folder(&image));
+    put("DeviceName", s("host.name").unwrap_or_default());
+    put("AdditionalFields", String::new());
+    if let Some(t) = s("@timestamp") {
+        put("TimeGenerated", t.clone());
+        put("Timestamp", t);
+    }
+    Some(Value::Object(row))
+}
+
+trait LookupStr {
+    fn lookup_str(&self, path: &str) -> Option<String>;
+}
+
+impl LookupStr for Value {
+    fn lookup_str(&self, path: &str) -> Option<String> {
+        let mut cur = self;
+        for seg in path.split('.') {
+            cur = cur.as_object()?.get(seg)?;
+        }
+        match cur {
+            Value::Str(s) => Some(s.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_csv_text_to_column_types() {
+        let mut m = Map::new();
+        m.insert("FileSize".into(), Value::from("42"));
+        m.insert(
+            "AdditionalFields".into(),
+            Value::from(r#"{"FileType":"PortableExecutable"}"#),
+        );
+        let row = defender_row(
+            &Value::Object(m),
+            &[
+                ("FileSize", "long"),
+                ("AdditionalFields", "dynamic"),
+                ("FileName", "string"),
+            ],
+        );
+        let o = row.as_object().unwrap();
+        assert_eq!(o.get("FileSize"), Some(&Value::Int(42)));
+        assert_eq!(o.get("FileName"), Some(&Value::from("")));
+        assert!(matches!(o.get("AdditionalFields"), Some(Value::Object(_))));
+    }
+}
