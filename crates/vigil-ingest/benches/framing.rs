@@ -1,6 +1,7 @@
 //! Framing throughput over ~100 MB of Azure Activity Log-like records.
 //!
-//! - `ndjson/slice`: NDJSON in memory, through `frame_slice` (framing and validation only).
+//! - `ndjson/slice`: NDJSON in memory, through `frame_slice` and `SliceFrames::next_ref`
+//!   (framing and validation only).
 //! - `ndjson/reader`: the same bytes from a file (page cache), through `Reader::next_ref`.
 //! - `ndjson-gz/reader`: that file gzip-compressed (decompression dominates).
 //! - `json-array/slice`: the records as one pretty-printed JSON array, streamed.
@@ -171,7 +172,8 @@ impl Drop for TempFile {
 
 fn count_slice(bytes: &[u8]) -> u64 {
     let mut n = 0;
-    for item in frame_slice(InputId(0), bytes, &Options::default()) {
+    let mut frames = frame_slice(InputId(0), bytes, &Options::default());
+    while let Some(item) = frames.next_ref() {
         if let ItemRef::Record(r) = item {
             n += black_box(r.bytes).len() as u64;
         }

@@ -1,6 +1,8 @@
 //! Format detection from the first bytes of an input.
 
 use crate::Format;
+use crate::csv_framer;
+use crate::evtx_framer::FILE_MAGIC as EVTX_MAGIC;
 use crate::scan::{Scan, Scanner, is_ws};
 
 /// How much of an input detection looks at.
@@ -17,7 +19,6 @@ const UNSUPPORTED: &[(&[u8], &str)] = &[
     (b"\xFD7zXZ\x00", "xz-compressed data"),
     (b"BZh", "bzip2-compressed data"),
     (b"PK\x03\x04", "a zip archive"),
-    (b"ElfFile\x00", "a Windows event log (EVTX)"),
 ];
 
 /// A tar archive (`.tar.gz` of a log folder) says `ustar` here.
@@ -38,16 +39,31 @@ pub(crate) enum Detected {
 
 /// The format of an input and the offset where its content starts (after a byte-order mark).
 ///
+/// An EVTX file is known by its signature, whatever format was forced: it is not text.
+///
 /// JSON text is framed as a document (values may span lines) when it starts with `[` or when a
 /// value in the first [`SNIFF_BYTES`] spans lines (pretty-printed); otherwise as NDJSON, where
 /// every line stands alone. A broken NDJSON line fails as soon as the next line starts, so it
 /// cannot pass for a multi-line value.
 ///
+/// Text that starts with neither `{` nor `[` is CSV when its first line is a header row of
+/// column names and either the input is named `*.csv` (`csv_name`) or the next row has as many
+/// cells (see [`csv_framer::sniff`]); otherwise NDJSON, whose bad lines are reported one by one.
+///
 /// `paused`: the source returned less than was asked for (a live stream between writes); then
 /// whole single-line values are enough to decide, rather than waiting for more.
-pub(crate) fn detect(buf: &[u8], eof: bool, paused: bool, forced: Option<Format>) -> Detected {
+pub(crate) fn detect(
+    buf: &[u8],
+    eof: bool,
+    paused: bool,
+    forced: Option<Format>,
+    csv_name: bool,
+) -> Detected {
     if buf.len() < MAGIC_BYTES && !eof && !paused {
         return Detected::NeedMore;
+    }
+    if buf.starts_with(EVTX_MAGIC) {
+        return Detected::Format(Format::Evtx, 0);
     }
     if let Some((_, what)) = UNSUPPORTED.iter().find(|(magic, _)| buf.starts_with(magic)) {
         return Detected::Unsupported(what);
@@ -55,17 +71,18 @@ pub(crate) fn detect(buf: &[u8], eof: bool, paused: bool, forced: Option<Format>
     if buf.get(TAR_MAGIC_AT..MAGIC_BYTES) == Some(b"ustar") {
         return Detected::Unsupported("a tar archive (extract it first)");
     }
-    match detect_json(buf, eof, paused, forced) {
+    match detect_text(buf, eof, paused, forced, csv_name) {
         Some((format, start)) => Detected::Format(format, start),
         None => Detected::NeedMore,
     }
 }
 
-fn detect_json(
+fn detect_text(
     buf: &[u8],
     eof: bool,
     paused: bool,
     forced: Option<Format>,
+    csv_name: bool,
 ) -> Option<(Format, usize)> {
     let start = if buf.starts_with(BOM) {
         BOM.len()
@@ -86,6 +103,13 @@ fn detect_json(
         None => return None,
         Some(b'[') => return Some((Format::Json, start)),
         Some(b'{') => {}
+        Some(_) if i == start => {
+            let ends = eof && window.len() == buf.len();
+            return match csv_framer::sniff(&window[start..], !complete, ends, csv_name)? {
+                true => Some((Format::Csv, start)),
+                false => Some((Format::JsonLines, start)),
+            };
+        }
         Some(_) => return Some((Format::JsonLines, start)),
     }
     let mut sc = Scanner::new();
@@ -147,7 +171,7 @@ mod tests {
     use super::*;
 
     fn fmt(text: &str) -> Option<Format> {
-        match detect(text.as_bytes(), true, false, None) {
+        match detect(text.as_bytes(), true, false, None, false) {
             Detected::Format(f, _) => Some(f),
             _ => None,
         }
@@ -171,28 +195,55 @@ mod tests {
         assert_eq!(fmt(""), Some(Format::JsonLines));
         assert_eq!(fmt("42\n"), Some(Format::JsonLines));
         assert_eq!(
-            detect(b"\xEF\xBB\xBF[]", true, false, None),
+            detect(b"\xEF\xBB\xBF[]", true, false, None, false),
             Detected::Format(Format::Json, 3)
         );
-        assert_eq!(detect(b"{\"a\":1}", false, true, None), Detected::NeedMore);
         assert_eq!(
-            detect(b"{\"a\":1}\n", false, false, None),
+            detect(b"{\"a\":1}", false, true, None, false),
             Detected::NeedMore
         );
         assert_eq!(
-            detect(b"{\"a\":1}\n", false, true, None),
+            detect(b"{\"a\":1}\n", false, false, None, false),
+            Detected::NeedMore
+        );
+        assert_eq!(
+            detect(b"{\"a\":1}\n", false, true, None, false),
             Detected::Format(Format::JsonLines, 0)
         );
-        assert_eq!(detect(b"\xEF\xBB", false, false, None), Detected::NeedMore);
         assert_eq!(
-            detect(b"\xFF\xFE{\x00}\x00", true, false, None),
+            detect(b"\xEF\xBB", false, false, None, false),
+            Detected::NeedMore
+        );
+        assert_eq!(
+            detect(b"\xFF\xFE{\x00}\x00", true, false, None, false),
             Detected::Unsupported("UTF-16 text (convert it to UTF-8)")
         );
+        // EVTX by its signature, even against a forced text format.
+        assert_eq!(
+            detect(b"ElfFile\x00\x01", true, false, None, false),
+            Detected::Format(Format::Evtx, 0)
+        );
+        assert_eq!(
+            detect(b"ElfFile\x00", true, false, Some(Format::Json), false),
+            Detected::Format(Format::Evtx, 0)
+        );
+        // CSV: by its rows, or by its name when only the header is there.
+        assert_eq!(fmt("A,B\n1,2\n"), Some(Format::Csv));
+        assert_eq!(fmt("A,B\n"), Some(Format::JsonLines));
+        assert_eq!(
+            detect(b"\xEF\xBB\xBFA,B\n", true, false, None, true),
+            Detected::Format(Format::Csv, 3)
+        );
+        assert_eq!(
+            detect(b"A,B\n1,", false, true, None, false),
+            Detected::NeedMore
+        );
+        assert_eq!(fmt(" A,B\n1,2\n"), Some(Format::JsonLines));
         let mut tar = b"logs/a.json".to_vec();
         tar.resize(TAR_MAGIC_AT, 0);
         tar.extend_from_slice(b"ustar\x0000");
         assert_eq!(
-            detect(&tar, false, false, None),
+            detect(&tar, false, false, None, false),
             Detected::Unsupported("a tar archive (extract it first)")
         );
     }

@@ -6,13 +6,16 @@
 //! the offset of the buffer's first byte. Every step either yields a record (a span of the
 //! buffer), a bad record, asks for more bytes, or reports the end.
 //!
-//! Only JSON framing exists today; a CSV framer (Defender exports) would be another variant of
-//! [`Framer`], chosen by format detection, with the same contract.
+//! JSON is framed in place: a record is a span of the input. CSV rows and EVTX event records are
+//! converted: the framer writes the record's JSON into a buffer of its own ([`Framer::owned`])
+//! and says so with [`Step::Owned`].
 
 use memchr::memmem;
 use vigil_event::MAX_DEPTH;
 
 use crate::Format;
+use crate::csv_framer::CsvFramer;
+use crate::evtx_framer::EvtxFramer;
 use crate::scan::{Scan, ScanError, Scanner, is_ws};
 
 /// What a framing step produced.
@@ -22,6 +25,11 @@ pub(crate) enum Step {
     Record {
         start: u64,
         end: u64,
+        line: u64,
+    },
+    /// A converted record, starting on `line`: its bytes are [`Framer::owned`] until the next
+    /// step.
+    Owned {
         line: u64,
     },
     Bad {
@@ -34,9 +42,13 @@ pub(crate) enum Step {
 }
 
 /// The framer for one input.
+// The JSON framer stays inline: the hot path should not go through a pointer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Framer {
     Json(JsonFramer),
+    Csv(Box<CsvFramer>),
+    Evtx(Box<EvtxFramer>),
 }
 
 impl Framer {
@@ -45,6 +57,8 @@ impl Framer {
         match format {
             Format::JsonLines => Framer::Json(JsonFramer::new(true, max_record, start)),
             Format::Json => Framer::Json(JsonFramer::new(false, max_record, start)),
+            Format::Csv => Framer::Csv(Box::new(CsvFramer::new(max_record, start))),
+            Format::Evtx => Framer::Evtx(Box::new(EvtxFramer::new(max_record, start))),
         }
     }
 
@@ -53,6 +67,26 @@ impl Framer {
     pub(crate) fn step(&mut self, buf: &[u8], eof: bool) -> Step {
         match self {
             Framer::Json(f) => f.step(buf, eof),
+            other => other.step_converted(buf, eof),
+        }
+    }
+
+    /// [`Framer::step`] for the converting framers, kept out of the JSON hot path's code.
+    #[inline(never)]
+    fn step_converted(&mut self, buf: &[u8], eof: bool) -> Step {
+        match self {
+            Framer::Json(f) => f.step(buf, eof),
+            Framer::Csv(f) => f.step(buf, eof),
+            Framer::Evtx(f) => f.step(buf, eof),
+        }
+    }
+
+    /// The bytes of the record the last [`Step::Owned`] announced.
+    pub(crate) fn owned(&self) -> &[u8] {
+        match self {
+            Framer::Json(_) => &[],
+            Framer::Csv(f) => f.owned(),
+            Framer::Evtx(f) => f.owned(),
         }
     }
 
@@ -60,6 +94,8 @@ impl Framer {
     pub(crate) fn keep_from(&self) -> u64 {
         match self {
             Framer::Json(f) => f.keep_from(),
+            Framer::Csv(f) => f.keep_from(),
+            Framer::Evtx(f) => f.keep_from(),
         }
     }
 
@@ -67,6 +103,8 @@ impl Framer {
     pub(crate) fn discard(&mut self, buf: &[u8], new_base: u64) {
         match self {
             Framer::Json(f) => f.discard(buf, new_base),
+            Framer::Csv(f) => f.discard(new_base),
+            Framer::Evtx(f) => f.discard(new_base),
         }
     }
 
@@ -74,6 +112,8 @@ impl Framer {
     pub(crate) fn current_line(&mut self, buf: &[u8]) -> u64 {
         match self {
             Framer::Json(f) => f.line_at(buf, f.pos),
+            Framer::Csv(f) => f.current_line(),
+            Framer::Evtx(f) => f.current_line(),
         }
     }
 }

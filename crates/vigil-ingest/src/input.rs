@@ -121,7 +121,7 @@ impl Inputs {
     }
 
     /// Adds an already open stream (a message body, a socket, a test fixture) named `name`.
-    /// Gzip is detected as for files.
+    /// Gzip is detected as for files, and a name ending in `.csv` counts as a file's would.
     pub fn add_reader(&mut self, name: impl Into<String>, reader: impl Read + Send + 'static) {
         self.push(name.into(), None, false, Source::Reader(Box::new(reader)));
     }

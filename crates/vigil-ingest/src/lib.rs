@@ -9,14 +9,24 @@
 //!   reported and the next line is framed as usual.
 //! - **JSON documents** ([`Format::Json`]): a pretty-printed object, an array of records
 //!   (streamed element by element, however large), concatenated values.
+//! - **CSV** ([`Format::Csv`]): Microsoft Defender advanced-hunting and Log Analytics exports,
+//!   a header row of column names then rows (RFC 4180 quoting, line breaks in quoted cells,
+//!   `,`, or `;` or tab when the header says so). Each row becomes `{"<column>":"<cell>",…}`
+//!   with every cell a JSON string (an empty cell is `""`); the table normalizers type them.
+//!   An input is CSV when its first line is such a header and it is named `*.csv` (`*.tsv`), or
+//!   its second row has as many cells.
+//! - **EVTX** ([`Format::Evtx`]): Windows event log files, known by their signature. Each event
+//!   record becomes the JSON the `evtx` crate renders
+//!   (`{"Event":{"System":{…},"EventData":{…}}}`), its `line` the EventRecordID.
 //!
-//! In both, Azure's `{"records": [...]}` envelope (Event Hubs, diagnostic settings) is unwrapped
-//! into its records. Records are not decoded here: a record is the exact bytes of one JSON object,
-//! validated as JSON (grammar, UTF-8, nesting at most [`vigil_event::MAX_DEPTH`], size at most
-//! [`Options::max_record_bytes`]) so that the decoder can parse it with projection pushdown, or
-//! skip it unparsed. Anything else becomes a [`BadRecord`] with its input, line and reason, and
-//! reading goes on. An input that is plainly not UTF-8 text (UTF-16, zip, tar, zstd, xz, bzip2,
-//! EVTX) gets one bad record saying so, and is not read further.
+//! In both JSON formats, Azure's `{"records": [...]}` envelope (Event Hubs, diagnostic settings)
+//! is unwrapped into its records. Records are not decoded here: a record is the bytes of one JSON
+//! object, validated as JSON (grammar, UTF-8, nesting at most [`vigil_event::MAX_DEPTH`], size
+//! at most [`Options::max_record_bytes`]) so that the decoder can parse it with projection
+//! pushdown, or skip it unparsed: the exact bytes of the input for JSON, the converted row or
+//! event for CSV and EVTX. Anything else becomes a [`BadRecord`] with its input, line and
+//! reason, and reading goes on. An input that is plainly not UTF-8 text (UTF-16, zip, tar, zstd,
+//! xz, bzip2) gets one bad record saying so, and is not read further.
 //!
 //! ```no_run
 //! use vigil_ingest::{ItemRef, Options, Reader};
@@ -39,7 +49,9 @@
 
 #![warn(missing_docs)]
 
+mod csv_framer;
 mod detect;
+mod evtx_framer;
 mod frame;
 mod input;
 mod reader;
@@ -83,6 +95,11 @@ pub enum Format {
     /// JSON text whose values may span lines: a pretty-printed object, an array of records,
     /// concatenated values.
     Json,
+    /// CSV with a header row: each row becomes a JSON object of strings keyed by the header's
+    /// column names.
+    Csv,
+    /// A Windows event log file: each event record becomes a JSON object.
+    Evtx,
 }
 
 /// Reader settings.
@@ -92,7 +109,8 @@ pub struct Options {
     pub max_record_bytes: usize,
     /// Size of each read, and the read buffer's initial size.
     pub buffer_bytes: usize,
-    /// Frame every input in this format instead of detecting it.
+    /// Frame every input in this format instead of detecting it (an EVTX file, known by its
+    /// signature, is still read as EVTX).
     pub format: Option<Format>,
 }
 
@@ -112,13 +130,15 @@ pub struct Record {
     /// The input it comes from.
     pub input: InputId,
     /// 1-based line where the record starts. Records of a one-line envelope share its line.
+    /// For EVTX, the event's EventRecordID.
     pub line: u64,
     /// The object's JSON text, exactly as in the input (a pretty-printed one keeps its
-    /// newlines); valid UTF-8.
+    /// newlines), or converted from a CSV row or an EVTX event; valid UTF-8.
     pub bytes: Vec<u8>,
 }
 
-/// A record whose bytes are borrowed from the reader's buffer or the framed slice.
+/// A record whose bytes are borrowed from the reader's buffer or the framed slice (or, for
+/// converted records, from the reader or [`SliceFrames`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordRef<'a> {
     /// See [`Record::input`].
@@ -145,8 +165,8 @@ impl RecordRef<'_> {
 pub struct BadRecord {
     /// The input it comes from.
     pub input: InputId,
-    /// 1-based line where the bad record starts; 0 when it concerns the whole input (it could
-    /// not be opened).
+    /// 1-based line where the bad record starts (for EVTX, the EventRecordID of the record,
+    /// or the first of its chunk); 0 when it concerns the whole input (it could not be opened).
     pub line: u64,
     /// Why, briefly: `invalid JSON: expected ':' after a key at column 7`, `not an object: a
     /// number`, `record too large: …`, `read error: …`.
@@ -227,9 +247,12 @@ pub struct Progress {
 }
 
 /// Frames a byte slice that holds a whole input (a message body, a file already in memory):
-/// the same detection and framing as a [`Reader`], without copying.
+/// the same detection and framing as a [`Reader`], without copying JSON records.
+///
+/// Detection sees no file name here: a CSV body is recognised by its content alone (see
+/// [`Format::Csv`]), or by [`Options::format`].
 pub fn frame_slice<'a>(input: InputId, bytes: &'a [u8], opts: &Options) -> SliceFrames<'a> {
-    let (format, start, unsupported) = match detect::detect(bytes, true, true, opts.format) {
+    let (format, start, unsupported) = match detect::detect(bytes, true, true, opts.format, false) {
         detect::Detected::Format(format, start) => (format, start, None),
         detect::Detected::Unsupported(what) => (Format::JsonLines, bytes.len(), Some(what)),
         // Not with the whole input at hand.
@@ -248,7 +271,11 @@ fn unsupported_reason(what: &str) -> String {
     format!("unsupported input: {what}")
 }
 
-/// Iterator returned by [`frame_slice`].
+/// The items of a slice, returned by [`frame_slice`].
+///
+/// Like a [`Reader`]: [`SliceFrames::next_ref`] lends each record's bytes (straight out of the
+/// slice for JSON; no copy, the hot path), and `Iterator` yields owned [`Item`]s. A converted
+/// record (CSV, EVTX) is not in the slice, so it is lent from the iterator itself.
 #[derive(Debug)]
 pub struct SliceFrames<'a> {
     input: InputId,
@@ -264,12 +291,10 @@ impl SliceFrames<'_> {
     pub fn format(&self) -> Format {
         self.format
     }
-}
 
-impl<'a> Iterator for SliceFrames<'a> {
-    type Item = ItemRef<'a>;
-
-    fn next(&mut self) -> Option<ItemRef<'a>> {
+    /// The next record (its bytes borrowed until the next call) or bad record; `None` at the
+    /// end.
+    pub fn next_ref(&mut self) -> Option<ItemRef<'_>> {
         if let Some(what) = self.unsupported.take() {
             return Some(ItemRef::Bad(BadRecord {
                 input: self.input,
@@ -283,6 +308,11 @@ impl<'a> Iterator for SliceFrames<'a> {
                 line,
                 bytes: &self.bytes[start as usize..end as usize],
             })),
+            frame::Step::Owned { line } => Some(ItemRef::Record(RecordRef {
+                input: self.input,
+                line,
+                bytes: self.framer.owned(),
+            })),
             frame::Step::Bad { line, reason } => Some(ItemRef::Bad(BadRecord {
                 input: self.input,
                 line,
@@ -290,5 +320,13 @@ impl<'a> Iterator for SliceFrames<'a> {
             })),
             frame::Step::NeedMore | frame::Step::Done => None,
         }
+    }
+}
+
+impl Iterator for SliceFrames<'_> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        self.next_ref().map(ItemRef::into_owned)
     }
 }

@@ -47,8 +47,17 @@ struct Active {
     /// The last read returned less than asked: a stream waiting for its writer, or the end.
     paused: bool,
     can_pause: bool,
+    /// Named `*.csv` (or `*.tsv`): a header row is enough to detect CSV.
+    csv_name: bool,
     /// A read error ended the input early; reported after the bytes before it are framed.
     error: Option<String>,
+}
+
+/// Whether an input's name says CSV (`.csv`, `.tsv`, compressed or not).
+fn is_csv_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+    stem.ends_with(".csv") || stem.ends_with(".tsv")
 }
 
 impl std::fmt::Debug for Reader {
@@ -145,7 +154,8 @@ impl Reader {
     /// The next record (its bytes borrowed from the read buffer until the next call) or bad
     /// record; `None` after the last input.
     pub fn next_ref(&mut self) -> Option<ItemRef<'_>> {
-        let (id, start, end, line) = loop {
+        // `None` for a converted record, whose bytes the framer holds.
+        let (id, span, line) = loop {
             let Some(a) = self.active.as_mut() else {
                 if self.next >= self.sources.len() {
                     return None;
@@ -157,7 +167,7 @@ impl Reader {
             };
             let buf = &self.buf[..self.end];
             let Some(framer) = a.framer.as_mut() else {
-                match detect(buf, a.eof, a.paused, self.opts.format) {
+                match detect(buf, a.eof, a.paused, self.opts.format, a.csv_name) {
                     Detected::Format(format, start) => {
                         a.framer = Some(Framer::new(
                             format,
@@ -183,7 +193,8 @@ impl Reader {
                 continue;
             };
             match framer.step(buf, a.eof) {
-                Step::Record { start, end, line } => break (a.id, start, end, line),
+                Step::Record { start, end, line } => break (a.id, Some((start, end)), line),
+                Step::Owned { line } => break (a.id, None, line),
                 Step::Bad { line, reason } => {
                     self.stats[a.id].bad_records += 1;
                     return Some(ItemRef::Bad(BadRecord {
@@ -201,12 +212,20 @@ impl Reader {
             }
         };
         self.stats[id].records += 1;
-        let s = (start - self.base) as usize;
-        let e = (end - self.base) as usize;
+        let bytes = match span {
+            Some((start, end)) => {
+                &self.buf[(start - self.base) as usize..(end - self.base) as usize]
+            }
+            None => self
+                .active
+                .as_ref()
+                .and_then(|a| a.framer.as_ref())
+                .map_or(&[][..], |f| f.owned()),
+        };
         Some(ItemRef::Record(RecordRef {
             input: InputId(id as u32),
             line,
-            bytes: &self.buf[s..e],
+            bytes,
         }))
     }
 
@@ -238,6 +257,7 @@ impl Reader {
                     eof: false,
                     paused: false,
                     can_pause: opened.can_pause,
+                    csv_name: is_csv_name(&self.infos[id].name),
                     error: None,
                 });
                 None

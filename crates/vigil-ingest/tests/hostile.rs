@@ -824,9 +824,7 @@ fn progress_hook_and_stats() {
 #[test]
 fn readers_and_slices() {
     let body = b"{\"records\":[{\"a\":1},{\"a\":2}]}";
-    let items: Vec<Item> = frame_slice(InputId(7), body, &Options::default())
-        .map(ItemRef::into_owned)
-        .collect();
+    let items: Vec<Item> = frame_slice(InputId(7), body, &Options::default()).collect();
     assert_eq!(items.len(), 2);
     assert!(
         matches!(&items[1], Item::Record(r) if r.input == InputId(7) && r.bytes == b"{\"a\":2}")
@@ -845,8 +843,8 @@ fn readers_and_slices() {
     // Bad records name their input and line.
     let bad = frame_slice(InputId(0), b"{}\n{", &Options::default())
         .find_map(|i| match i {
-            ItemRef::Bad(b) => Some(b),
-            ItemRef::Record(_) => None,
+            Item::Bad(b) => Some(b),
+            Item::Record(_) => None,
         })
         .unwrap();
     let infos = [vigil_ingest::InputInfo {
@@ -868,14 +866,10 @@ fn forced_format() {
         format: Some(Format::JsonLines),
         ..Options::default()
     };
-    let items: Vec<Item> = frame_slice(InputId(0), text, &opts)
-        .map(ItemRef::into_owned)
-        .collect();
+    let items: Vec<Item> = frame_slice(InputId(0), text, &opts).collect();
     assert_eq!(items.len(), 3);
     assert!(items.iter().all(|i| matches!(i, Item::Bad(_))));
-    let items: Vec<Item> = frame_slice(InputId(0), text, &Options::default())
-        .map(ItemRef::into_owned)
-        .collect();
+    let items: Vec<Item> = frame_slice(InputId(0), text, &Options::default()).collect();
     assert!(matches!(&items[..], [Item::Record(_)]));
 }
 

@@ -3,6 +3,8 @@
 // Test helpers: a failed set-up step should panic on the spot.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod evtx;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -113,7 +115,7 @@ pub fn read(path: &Path) -> Outcome {
         let mut slice = Outcome::default();
         for item in vigil_ingest::frame_slice(vigil_ingest::InputId(0), &bytes, &Options::default())
         {
-            match item.into_owned() {
+            match item {
                 Item::Record(r) => slice.records.push(r),
                 Item::Bad(b) => slice.bad.push(b),
             }
