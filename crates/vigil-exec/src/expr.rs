@@ -374,6 +374,8 @@ impl CompiledExpr {
             };
             t.record(self.id, Trace::Value(raw.clone()));
             return match raw {
+                // Kusto `dynamic`: the whole array is the operand.
+                Value::Array(_) if *ty == DataType::Dynamic => Operand::One(Cow::Borrowed(raw)),
                 Value::Array(_) => {
                     let mut vals: Vec<Cow<'r, Value>> =
                         raw.leaves().filter_map(|v| coerce(v, *ty)).collect();
@@ -419,19 +421,25 @@ impl Matcher {
     }
 }
 
-/// Kusto's `has`: the term occurs bounded by non-alphanumeric characters (or the ends) on the
-/// sides the operator anchors.
-fn has_term(s: &str, term: &str, start_bound: bool, end_bound: bool) -> bool {
+/// Kusto's `has` family: `term` occurs in `s` where a term boundary allows it. Kusto's terms
+/// are runs of alphanumeric characters (`_`, `-`, `.` and the rest delimit). A boundary is
+/// required at an anchored edge only when the needle's own character there is a term
+/// character: `"x-error" has "-err"` holds for `hasprefix`, `"xa b" hasprefix "a "` does not.
+/// A needle of delimiters only is a plain substring test. `start_bound`/`end_bound` select
+/// `has` (both), `hasprefix` (start) and `hassuffix` (end).
+pub(crate) fn has_term(s: &str, term: &str, start_bound: bool, end_bound: bool) -> bool {
     if term.is_empty() {
         return true;
     }
     let is_word = |c: char| c.is_alphanumeric();
+    let need_start = start_bound && term.chars().next().is_some_and(is_word);
+    let need_end = end_bound && term.chars().next_back().is_some_and(is_word);
     let mut from = 0;
     while let Some(i) = s[from..].find(term) {
         let start = from + i;
         let end = start + term.len();
-        let ok_start = !start_bound || s[..start].chars().next_back().is_none_or(|c| !is_word(c));
-        let ok_end = !end_bound || s[end..].chars().next().is_none_or(|c| !is_word(c));
+        let ok_start = !need_start || s[..start].chars().next_back().is_none_or(|c| !is_word(c));
+        let ok_end = !need_end || s[end..].chars().next().is_none_or(|c| !is_word(c));
         if ok_start && ok_end {
             return true;
         }
@@ -518,6 +526,8 @@ fn coerce(v: &Value, ty: DataType) -> Option<Cow<'_, Value>> {
 /// A whole field value, every element coerced (malformed elements dropped).
 fn coerce_all(v: &Value, ty: DataType) -> Value {
     match v {
+        // Kusto `dynamic`: an array is one value, nulls and nesting included.
+        Value::Array(_) if ty == DataType::Dynamic => v.clone(),
         Value::Array(_) => {
             let items: Vec<Value> = v
                 .leaves()
@@ -592,5 +602,15 @@ mod tests {
         assert!(!has_term("customscriptextension", "script", true, true));
         assert!(has_term("customscriptextension", "custom", true, false));
         assert!(has_term("runcommandhandler", "handler", false, true));
+        // Kusto's measured edge rules: `_` delimits; a delimiter at the needle's edge needs
+        // no boundary there.
+        assert!(has_term("value1_x", "value1", true, true));
+        assert!(!has_term("xvalue1", "value1", true, true));
+        assert!(has_term("x-error", "-err", true, false));
+        assert!(!has_term("xa b", "a ", true, false));
+        assert!(has_term("x ab y", " a", true, false));
+        assert!(!has_term("x ab y", " a", false, true));
+        assert!(!has_term("err or", "r o", true, false));
+        assert!(has_term("b .b-", " ", false, true));
     }
 }

@@ -11,9 +11,14 @@ mod builder;
 mod compare;
 mod error;
 mod expr;
+mod extract;
 mod functions;
+mod join;
 mod key;
 mod plan;
+mod sample;
+mod sequence;
+mod union;
 mod wildcard;
 
 pub use aggregates::{Accumulator, AggFactory, aggregate_function};

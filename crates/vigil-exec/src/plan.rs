@@ -55,6 +55,11 @@ enum Node {
     Limit(Box<Node>, u64, bool),
     Aggregate(Box<Node>, Box<AggregateOp>),
     MvExpand(Box<Node>, SlotId, Option<u64>),
+    Extract(Box<Node>, Box<crate::extract::ExtractOp>),
+    Sequence(Box<Node>, Box<crate::sequence::SequenceOp>),
+    Sample(Box<Node>, Box<crate::sample::SampleOp>),
+    Join(Box<Node>, Box<Node>, Box<crate::join::JoinOp>),
+    Union(Vec<Node>, Box<crate::union::UnionOp>),
 }
 
 #[derive(Clone, Debug)]
@@ -92,10 +97,10 @@ pub struct ExecOutput {
 
 /// A row on its way through the operators, with the source event(s) it comes from.
 #[derive(Clone, Debug)]
-struct Pending<'a> {
-    row: Cow<'a, Row>,
-    origin: Option<usize>,
-    members: Vec<usize>,
+pub(crate) struct Pending<'a> {
+    pub(crate) row: Cow<'a, Row>,
+    pub(crate) origin: Option<usize>,
+    pub(crate) members: Vec<usize>,
 }
 
 /// Compiles `plan` against `layout`, which must already hold every document field the plan
@@ -113,10 +118,6 @@ pub fn compile(plan: &Plan, layout: &Layout) -> Result<CompiledPlan, ExecError> 
 /// Compiles a standalone expression against a layout (no computed columns).
 pub fn compile_expr(expr: &Expr, layout: &Layout) -> Result<CompiledExpr, ExecError> {
     Builder::new(layout).expr(expr)
-}
-
-fn unsupported(what: &str, span: Span) -> ExecError {
-    ExecError::new(format!("{what} is not supported yet"), span)
 }
 
 fn compile_node(plan: &Plan, b: &mut Builder<'_>) -> Result<(Node, Columns), ExecError> {
@@ -230,11 +231,48 @@ fn compile_node(plan: &Plan, b: &mut Builder<'_>) -> Result<(Node, Columns), Exe
             })?;
             (Node::MvExpand(n, slot, m.limit), cols)
         }
-        Plan::Extract(x) => return Err(unsupported("text extraction", x.source.span)),
-        Plan::Join(j) => return Err(unsupported("join", j.span)),
-        Plan::Union(u) => return Err(unsupported("union", u.span)),
-        Plan::Sequence(q) => return Err(unsupported("sequence", q.span)),
-        Plan::Sample(q) => return Err(unsupported("sample", q.span)),
+        Plan::Extract(x) => {
+            let (n, mut cols) = input(b, &x.input)?;
+            let op = crate::extract::ExtractOp::compile(x, b)?;
+            for ((name, _), slot) in x.columns.iter().zip(&op.slots) {
+                cols.push(name, *slot);
+            }
+            (Node::Extract(n, Box::new(op)), cols)
+        }
+        Plan::Join(j) => {
+            let (l, lcols) = input(b, &j.left)?;
+            let left_locals = b.locals.clone();
+            let (r, rcols) = input(b, &j.right)?;
+            let (op, cols) = crate::join::JoinOp::compile(j, b, left_locals, lcols, rcols)?;
+            (Node::Join(l, r, Box::new(op)), cols)
+        }
+        Plan::Union(u) => {
+            let outer = b.locals.clone();
+            let mut nodes = Vec::new();
+            let mut cols = Vec::new();
+            for p in &u.inputs {
+                // Each input resolves names on its own.
+                b.locals = outer.clone();
+                let (n, c) = compile_node(p, b)?;
+                nodes.push(n);
+                cols.push(c);
+            }
+            b.locals = outer;
+            let (op, cols) = crate::union::UnionOp::compile(b, &cols);
+            (Node::Union(nodes, Box::new(op)), cols)
+        }
+        Plan::Sequence(q) => {
+            let (n, _) = input(b, &q.input)?;
+            let op = crate::sequence::SequenceOp::compile(q, b)?;
+            let cols = Columns::Explicit(vec![("join_keys".into(), b.define("join_keys"))]);
+            (Node::Sequence(n, Box::new(op)), cols)
+        }
+        Plan::Sample(q) => {
+            let (n, _) = input(b, &q.input)?;
+            let op = crate::sample::SampleOp::compile(q, b)?;
+            let cols = Columns::Explicit(vec![("join_keys".into(), b.define("join_keys"))]);
+            (Node::Sample(n, Box::new(op)), cols)
+        }
     })
 }
 
@@ -249,6 +287,17 @@ fn project(
     };
     for item in items {
         match item {
+            ProjectItem::Keep(name) if name.contains('*') => {
+                // A pattern keeps the matching columns, in their order, moved to the end.
+                let (hit, rest): (Vec<_>, Vec<_>) = out
+                    .into_iter()
+                    .partition(|(n, _)| vigil_event::wildcard_match(name, n));
+                out = rest;
+                out.extend(hit);
+            }
+            ProjectItem::Drop(name) if name.contains('*') => {
+                out.retain(|(n, _)| !vigil_event::wildcard_match(name, n));
+            }
             ProjectItem::Keep(name) => {
                 let slot = b.slot_of(name).ok_or_else(|| {
                     ExecError::new(format!("unknown column `{name}`"), Span::default())
@@ -277,12 +326,20 @@ impl CompiledPlan {
             match n {
                 Node::Source(s) => out.push(s),
                 Node::Values(_) => {}
+                Node::Join(l, r, _) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                Node::Union(inputs, _) => inputs.iter().for_each(|i| walk(i, out)),
                 Node::Filter(i, _)
                 | Node::Eval(i, _)
                 | Node::Sort(i, _)
                 | Node::Limit(i, _, _)
                 | Node::Aggregate(i, _)
-                | Node::MvExpand(i, _, _) => walk(i, out),
+                | Node::MvExpand(i, _, _)
+                | Node::Extract(i, _)
+                | Node::Sequence(i, _)
+                | Node::Sample(i, _) => walk(i, out),
             }
         }
         let mut out = Vec::new();
@@ -304,8 +361,13 @@ impl CompiledPlan {
                 | Node::Sort(i, _)
                 | Node::Limit(i, _, _)
                 | Node::Aggregate(i, _)
-                | Node::MvExpand(i, _, _) => n = i,
-                Node::Source(_) | Node::Values(_) => return None,
+                | Node::MvExpand(i, _, _)
+                | Node::Extract(i, _)
+                | Node::Sequence(i, _)
+                | Node::Sample(i, _) => n = i,
+                Node::Source(_) | Node::Values(_) | Node::Join(..) | Node::Union(..) => {
+                    return None;
+                }
             }
         }
     }
@@ -348,13 +410,12 @@ impl CompiledPlan {
         ctx: &EvalContext,
     ) -> ExecOutput {
         let rows = exec(&self.root, sources, ctx);
-        let event_rows = matches!(self.columns, Columns::Events { .. });
         ExecOutput {
             rows: rows
                 .into_iter()
                 .map(|p| OutRow {
                     row: p.row.into_owned(),
-                    origin: p.origin.filter(|_| event_rows),
+                    origin: p.origin,
                     members: p.members,
                 })
                 .collect(),
@@ -438,6 +499,11 @@ fn exec<'a>(
             rows
         }
         Node::Aggregate(input, op) => aggregate(exec(input, sources, ctx), op, ctx),
+        Node::Join(l, r, op) => op.run(exec(l, sources, ctx), exec(r, sources, ctx)),
+        Node::Union(inputs, op) => op.run(inputs.iter().map(|n| exec(n, sources, ctx)).collect()),
+        Node::Extract(input, op) => op.run(exec(input, sources, ctx), ctx),
+        Node::Sequence(input, op) => op.run(exec(input, sources, ctx), ctx),
+        Node::Sample(input, op) => op.run(exec(input, sources, ctx), ctx),
         Node::MvExpand(input, slot, limit) => {
             let mut out = Vec::new();
             for p in exec(input, sources, ctx) {

@@ -317,10 +317,17 @@ fn write_operator(f: &mut Formatter<'_>, p: &Plan) -> fmt::Result {
                 f.write_str(" until ")?;
                 write_step(f, u)?;
             }
+            write!(f, " order by {}", q.timestamp)?;
+            if let Some(t) = &q.tiebreaker {
+                write!(f, ", {t}")?;
+            }
             Ok(())
         }
         Plan::Sample(q) => {
             f.write_str("Sample:")?;
+            if q.max_samples_per_key != 1 {
+                write!(f, " max_samples_per_key={}", q.max_samples_per_key)?;
+            }
             for s in &q.steps {
                 f.write_char(' ')?;
                 write_step(f, s)?;

@@ -108,6 +108,11 @@ pub struct Sequence {
     pub steps: Vec<SequenceStep>,
     pub until: Option<SequenceStep>,
     pub maxspan: Option<SignedDuration>,
+    /// The event time: events are matched in (timestamp, tiebreaker, input position) order, and
+    /// `maxspan` and missing-event windows are measured on it. Events without one are ignored.
+    pub timestamp: Expr,
+    /// Orders events with equal timestamps (the rule's `tiebreaker_field`).
+    pub tiebreaker: Option<Expr>,
     pub span: Span,
 }
 
@@ -116,7 +121,9 @@ pub struct Sequence {
 pub struct SequenceStep {
     pub filter: Expr,
     /// Join keys (`sequence by` keys first, then the step's own `by`). A multi-valued key
-    /// expands to one key per value.
+    /// expands to one key per distinct value (cartesian product across keys); a null or absent
+    /// key joins as null. Front-ends that drop events without a key (EQL's non-optional keys)
+    /// say so in `filter`.
     pub keys: Vec<Expr>,
     /// `with runs=N`: the step repeats N times.
     pub runs: u32,
@@ -130,5 +137,7 @@ pub struct SequenceStep {
 pub struct Sample {
     pub input: Box<Plan>,
     pub steps: Vec<SequenceStep>,
+    /// Samples returned per join-key combination (the search API's `max_samples_per_key`).
+    pub max_samples_per_key: u32,
     pub span: Span,
 }

@@ -140,6 +140,8 @@ impl Plan {
                 .iter()
                 .chain(q.until.as_ref())
                 .flat_map(|s| std::iter::once(&s.filter).chain(&s.keys))
+                .chain(std::iter::once(&q.timestamp))
+                .chain(q.tiebreaker.as_ref())
                 .collect(),
             Plan::Sample(q) => q
                 .steps
@@ -177,6 +179,8 @@ impl Plan {
                 .iter_mut()
                 .chain(q.until.as_mut())
                 .flat_map(|s| std::iter::once(&mut s.filter).chain(s.keys.iter_mut()))
+                .chain(std::iter::once(&mut q.timestamp))
+                .chain(q.tiebreaker.as_mut())
                 .collect(),
             Plan::Sample(q) => q
                 .steps

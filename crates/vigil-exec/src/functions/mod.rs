@@ -8,6 +8,8 @@ mod eql;
 mod esql;
 mod kusto;
 
+pub(crate) use kusto::parse_kusto_datetime;
+
 use vigil_event::Value;
 
 /// A scalar function over evaluated arguments. An error becomes null plus a warning.
