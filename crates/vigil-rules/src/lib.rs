@@ -8,12 +8,14 @@ pub mod builtin;
 pub mod elastic;
 mod filters;
 mod model;
+pub mod sentinel;
 
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    AlertSuppression, MissingFieldsStrategy, NewTerms, Rule, RuleKind, RuleSource, Schedule,
-    Severity, SeverityMapping, Tactic, Technique, Threat, Threshold,
+    AlertSuppression, EntityMapping, Grouping, MissingFieldsStrategy, NewTerms, Rule, RuleKind,
+    RulePlan, RuleSource, Schedule, SentinelRule, Severity, SeverityMapping, Tactic, Technique,
+    Threat, Threshold, TriggerOperator,
 };
 
 /// Why a rule file could not be loaded or planned. Spans are byte offsets in the file.
@@ -63,6 +65,12 @@ pub fn load_text(path: &str, text: &str) -> Result<Option<Rule>, RuleError> {
     if path.ends_with(".toml") {
         return elastic::parse_rule(path, text).map(Some);
     }
+    if path.ends_with(".yaml") || path.ends_with(".yml") {
+        return sentinel::parse_yaml(path, text).map(Some);
+    }
+    if path.ends_with(".kql") {
+        return sentinel::parse_kql(path, text).map(Some);
+    }
     Ok(None)
 }
 
@@ -102,7 +110,10 @@ fn collect(p: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<RuleError>) {
 }
 
 fn is_rule_file(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("toml"))
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("toml" | "yaml" | "yml" | "kql")
+    )
 }
 
 /// Line and column (1-based, columns in characters) of a byte offset in `text`.

@@ -92,6 +92,8 @@ pub enum RuleKind {
         job_ids: Vec<String>,
         anomaly_threshold: Option<u32>,
     },
+    /// A Microsoft Sentinel scheduled (or NRT) analytics rule in Kusto.
+    Sentinel(SentinelRule),
     /// A type this version does not model (e.g. `threat_match`).
     Other {
         rule_type: String,
@@ -110,6 +112,8 @@ impl RuleKind {
             RuleKind::Eql { .. } => "eql",
             RuleKind::Esql { .. } => "esql",
             RuleKind::MachineLearning { .. } => "machine_learning",
+            RuleKind::Sentinel(s) if s.nrt => "sentinel_nrt",
+            RuleKind::Sentinel(_) => "sentinel_scheduled",
             RuleKind::Other { rule_type, .. } => rule_type,
         }
     }
@@ -127,11 +131,62 @@ impl RuleKind {
             RuleKind::Eql { query, .. } => Some(("eql", query)),
             RuleKind::Esql { query } => Some(("esql", query)),
             RuleKind::MachineLearning { .. } => None,
+            RuleKind::Sentinel(s) => Some(("kusto", &s.query)),
             RuleKind::Other {
                 language, query, ..
             } => Some((language.as_deref()?, query.as_deref()?)),
         }
     }
+}
+
+/// What a Sentinel scheduled rule adds to its query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentinelRule {
+    pub query: String,
+    /// The rule fires when the number of result rows compares so with the threshold.
+    pub trigger_operator: TriggerOperator,
+    pub trigger_threshold: i64,
+    pub entity_mappings: Vec<EntityMapping>,
+    /// (alert field, column) pairs copied into the alert.
+    pub custom_details: Vec<(String, String)>,
+    pub grouping: Grouping,
+    /// Near-real-time rule: every minute over the last minute.
+    pub nrt: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerOperator {
+    Gt,
+    Lt,
+    Eq,
+    Ne,
+}
+
+impl TriggerOperator {
+    /// Whether `count` result rows trigger the rule.
+    pub fn holds(self, count: i64, threshold: i64) -> bool {
+        match self {
+            TriggerOperator::Gt => count > threshold,
+            TriggerOperator::Lt => count < threshold,
+            TriggerOperator::Eq => count == threshold,
+            TriggerOperator::Ne => count != threshold,
+        }
+    }
+}
+
+/// One alert per run with every row, or one alert per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grouping {
+    SingleAlert,
+    AlertPerResult,
+}
+
+/// An entity of the alert (Account, Host, IP, AzureResource, …) and its (identifier, column)
+/// fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntityMapping {
+    pub entity_type: String,
+    pub fields: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,9 +304,21 @@ pub struct Technique {
     pub subtechniques: Vec<Technique>,
 }
 
+/// A rule's plan and what the runtime needs to know about it.
+#[derive(Clone, Debug)]
+pub struct RulePlan {
+    pub plan: Plan,
+    /// The query aggregates (ES|QL STATS, Kusto): its rows are not source events.
+    pub aggregating: bool,
+    /// Index patterns the query reads (the rule's `index`, or ES|QL's FROM).
+    pub indices: Vec<String>,
+    /// ES|QL `METADATA` fields (`_id`, `_index`, `_version`).
+    pub metadata: Vec<String>,
+}
+
 impl Rule {
     /// The rule's plan, built by its language's front-end, with its filters applied.
-    pub fn plan(&self, schema: &Schema) -> Result<Plan, RuleError> {
+    pub fn plan(&self, schema: &Schema) -> Result<RulePlan, RuleError> {
         let Some((language, query)) = self.kind.query() else {
             return Err(self.error(
                 format!(
@@ -261,32 +328,90 @@ impl Rule {
                 None,
             ));
         };
-        let plan = match language {
-            "kuery" => vigil_kuery::lower_query_rule(query, &self.index, schema)
-                .map_err(|e| self.error(e.message, Some(e.span.range())))?,
-            other => {
-                return Err(self.error(format!("the {other} language is not supported yet"), None));
+        let at = |span: vigil_plan::Span| Some(span.range());
+        let simple = |plan: Plan| RulePlan {
+            plan,
+            aggregating: false,
+            indices: self.index.clone(),
+            metadata: Vec::new(),
+        };
+        let planned = match (language, &self.kind) {
+            ("kuery", _) => simple(
+                vigil_kuery::lower_query_rule(query, &self.index, schema)
+                    .map_err(|e| self.error(e.message, at(e.span)))?,
+            ),
+            (
+                "eql",
+                RuleKind::Eql {
+                    event_category_override,
+                    tiebreaker_field,
+                    timestamp_field,
+                    ..
+                },
+            ) => simple(
+                vigil_eql::lower_rule_query(
+                    query,
+                    &self.index,
+                    schema,
+                    event_category_override.as_deref(),
+                    tiebreaker_field.as_deref(),
+                    timestamp_field.as_deref(),
+                )
+                .map_err(|e| self.error(e.message, at(e.span)))?,
+            ),
+            ("esql", _) => {
+                let p = vigil_esql::lower_rule_query(query, schema)
+                    .map_err(|e| self.error(e.message, at(e.span)))?;
+                RulePlan {
+                    plan: p.plan,
+                    aggregating: p.aggregating,
+                    indices: p.indices,
+                    metadata: p.metadata,
+                }
+            }
+            ("kusto", _) => {
+                let plan = vigil_kusto::lower_rule_query(query)
+                    .map_err(|e| self.error(e.message, at(e.span)))?;
+                RulePlan {
+                    plan,
+                    aggregating: true,
+                    indices: Vec::new(),
+                    metadata: Vec::new(),
+                }
+            }
+            (other, _) => {
+                return Err(self.error(format!("the {other} language is not supported"), None));
             }
         };
-        self.with_filters(plan)
+        Ok(RulePlan {
+            plan: self.with_filters(planned.plan)?,
+            ..planned
+        })
     }
 
-    fn with_filters(&self, plan: Plan) -> Result<Plan, RuleError> {
+    /// ANDs the rule's Kibana filters into the events its sources read: they apply to the
+    /// documents searched, under any sequence or aggregation.
+    fn with_filters(&self, mut plan: Plan) -> Result<Plan, RuleError> {
         if self.filters.is_empty() {
             return Ok(plan);
         }
-        // Filters apply with the query: AND them into the predicate above the source.
-        let mut preds = self.filters.clone();
-        let source = match plan {
-            Plan::Filter(f) => {
-                preds.insert(0, f.predicate);
-                *f.input
-            }
-            other => other,
-        };
-        source
-            .filter(Expr::and(preds, Default::default()))
-            .map_err(|e| self.error(e.message, None))
+        self.filter_sources(&mut plan)?;
+        Ok(plan)
+    }
+
+    fn filter_sources(&self, plan: &mut Plan) -> Result<(), RuleError> {
+        if let Plan::Source(_) = plan {
+            let filtered = plan
+                .clone()
+                .filter(Expr::and(self.filters.clone(), Default::default()))
+                .map_err(|e| self.error(e.message, None))?;
+            *plan = filtered;
+            return Ok(());
+        }
+        for child in plan.children_mut() {
+            self.filter_sources(child)?;
+        }
+        Ok(())
     }
 
     /// An error about this rule; `query_range` is relative to the query text.

@@ -32,7 +32,10 @@ fn bench(c: &mut Criterion) {
     let engine_np = Engine::new(
         rules,
         Schema::elastic(),
-        &EngineOptions { no_prefilter: true },
+        &EngineOptions {
+            no_prefilter: true,
+            ..EngineOptions::default()
+        },
     );
     let ctx = EvalContext::new(jiff::Timestamp::now());
 
@@ -42,8 +45,11 @@ fn bench(c: &mut Criterion) {
             .iter()
             .filter(|l| {
                 e.may_match(l)
-                    && e.decode(l)
-                        .is_ok_and(|d| !e.matching_rules(&d, &ctx).is_empty())
+                    && e.decode(l).is_ok_and(|d| {
+                        d.views
+                            .iter()
+                            .any(|v| !e.matching_rules(v, &ctx).is_empty())
+                    })
             })
             .count()
     };

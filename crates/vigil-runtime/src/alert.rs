@@ -60,6 +60,7 @@ fn category(kind: &RuleKind) -> &'static str {
         RuleKind::Eql { .. } => "Event Correlation Rule",
         RuleKind::Esql { .. } => "ES|QL Rule",
         RuleKind::MachineLearning { .. } => "Machine Learning Rule",
+        RuleKind::Sentinel(_) => "Scheduled Analytics Rule",
         RuleKind::Other { .. } => "Detection Rule",
     }
 }
@@ -72,10 +73,32 @@ pub fn event_alert(
     source: &SourceRef,
     created: Timestamp,
 ) -> Alert {
-    let uuid = query_alert_id(source, &rule.rule_id);
+    build_alert(
+        rule,
+        rule_index,
+        source_doc,
+        source,
+        created,
+        query_alert_id(source, &rule.rule_id),
+        Vec::new(),
+    )
+}
+
+/// Builds an alert from its source document (an event, or a document the rule built), with its
+/// id and any type-specific fields (`kibana.alert.new_terms`, suppression, …).
+pub fn build_alert(
+    rule: &Rule,
+    rule_index: usize,
+    source_doc: &Value,
+    source: &SourceRef,
+    created: Timestamp,
+    uuid: String,
+    extra: Vec<(String, Value)>,
+) -> Alert {
     let severity = mapped_severity(rule, source_doc);
     let original_time = source_doc
         .get_path("@timestamp")
+        .or_else(|| source_doc.get_path("TimeGenerated"))
         .and_then(|v| v.coerce_to(vigil_event::DataType::Date))
         .and_then(|v| {
             if let Value::Date(t) = v {
@@ -117,10 +140,14 @@ pub fn event_alert(
         "kibana.alert.risk_score",
         Value::Int(i64::from(rule.risk_score)),
     );
-    put(
-        "kibana.alert.reason",
-        Value::from(reason(source_doc, severity, &rule_name(rule, source_doc))),
-    );
+    let reason_text = match rule.kind {
+        // Kibana names only the user and host of a threshold group.
+        RuleKind::Threshold { .. } => {
+            threshold_reason(source_doc, severity, &rule_name(rule, source_doc))
+        }
+        _ => reason(source_doc, severity, &rule_name(rule, source_doc)),
+    };
+    put("kibana.alert.reason", Value::from(reason_text));
     put(
         "kibana.space_ids",
         Value::Array(vec![Value::str("default")]),
@@ -137,7 +164,7 @@ pub fn event_alert(
     if rule.building_block {
         put("kibana.alert.building_block_type", Value::str("default"));
     }
-    for (k, v) in rule_fields(rule, source_doc) {
+    for (k, v) in rule_fields(rule, source_doc).into_iter().chain(extra) {
         put(&k, v);
     }
     Alert {
@@ -339,6 +366,26 @@ pub fn reason(doc: &Value, severity: Severity, rule_name: &str) -> String {
             }
         }
     }
+    if let Some(u) = first("user.name") {
+        out.push_str(&format!(" by {u}"));
+    }
+    if let Some(h) = first("host.name") {
+        out.push_str(&format!(" on {h}"));
+    }
+    out.push_str(&format!(" created {severity} alert {rule_name}."));
+    out
+}
+
+/// Kibana's threshold alert reason: "event by U on H created S alert N."
+fn threshold_reason(doc: &Value, severity: Severity, rule_name: &str) -> String {
+    let first = |field: &str| {
+        doc.lookup(field)
+            .into_iter()
+            .flat_map(Value::leaves)
+            .next()
+            .map(ToString::to_string)
+    };
+    let mut out = "event".to_string();
     if let Some(u) = first("user.name") {
         out.push_str(&format!(" by {u}"));
     }

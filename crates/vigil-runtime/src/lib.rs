@@ -4,10 +4,14 @@
 
 pub mod alert;
 pub mod engine;
+pub mod executor;
 pub mod hunt;
 pub mod prefilter;
 pub mod schedule;
+pub mod state;
+pub mod store;
+pub mod suppression;
 
 pub use alert::Alert;
 pub use engine::{Engine, EngineOptions, EngineRule, NotRun};
-pub use hunt::{HuntOptions, HuntReport, hunt};
+pub use hunt::{HuntError, HuntOptions, HuntReport, finish_session, hunt};

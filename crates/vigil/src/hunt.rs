@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
+use vigil_enrich::Enricher;
 use vigil_runtime::{Engine, EngineOptions, HuntOptions};
 use vigil_schema::Schema;
 
@@ -56,6 +57,21 @@ pub struct HuntArgs {
     #[arg(long)]
     no_prefilter: bool,
 
+    /// Keep rule state (new-terms history, threshold groups, suppression windows, completed
+    /// runs, alerts raised) in this directory: later hunts continue where this one stopped, and
+    /// a hunt that was killed resumes without duplicates or losses.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+
+    /// ASN database for `source.as.*`: MaxMind/GeoLite2 ASN `.mmdb` or an iptoasn `.tsv`. May be
+    /// repeated; the first that knows an address wins.
+    #[arg(long = "asn-db", value_name = "FILE")]
+    asn_db: Vec<PathBuf>,
+
+    /// GeoIP City database (`.mmdb`) for `source.geo.*` and `geo.*`.
+    #[arg(long = "geo-db", value_name = "FILE")]
+    geo_db: Option<PathBuf>,
+
     /// Records larger than this many bytes are reported and skipped.
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     max_record_bytes: usize,
@@ -96,11 +112,19 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("--end ({e}) is before --start ({s})");
     }
+    let enricher = if args.asn_db.is_empty() && args.geo_db.is_none() {
+        None
+    } else {
+        let e = Enricher::open(&args.asn_db, args.geo_db.as_deref())
+            .context("cannot open an enrichment database")?;
+        Some(std::sync::Arc::new(e))
+    };
     let engine = Engine::new(
         loaded.rules,
         Schema::elastic(),
         &EngineOptions {
             no_prefilter: args.no_prefilter,
+            enricher,
         },
     );
     for n in &engine.not_run {
@@ -147,9 +171,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         },
         progress: hook,
         max_bad_kept: 20,
+        state: args.state.clone(),
     };
-    let report =
-        vigil_runtime::hunt(&engine, &args.inputs, opts).context("cannot read the input")?;
+    let report = vigil_runtime::hunt(&engine, &args.inputs, opts).context("hunt failed")?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -166,6 +190,12 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Table => output::table(&mut out, &engine, &report.alerts)?,
     }
     out.flush()?;
+    drop(out);
+    // Delivered: close the session so that the same hunt run again does not repeat them.
+    if let Some(session) = &report.session {
+        vigil_runtime::finish_session(args.state.as_deref(), session)
+            .context("cannot update the state")?;
+    }
     if !args.quiet {
         eprint!("{}", output::summary(&engine, &report));
     }

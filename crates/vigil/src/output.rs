@@ -160,6 +160,45 @@ pub fn summary(engine: &Engine, r: &HuntReport) -> String {
             let _ = writeln!(s, "no event matched any rule");
         }
     }
+    if r.resumed {
+        let _ = writeln!(
+            s,
+            "resumed an interrupted hunt: {} runs already done were skipped",
+            group(r.runs_skipped)
+        );
+    } else if r.runs_skipped > 0 {
+        let _ = writeln!(
+            s,
+            "{} runs were already done by an earlier hunt with this state",
+            group(r.runs_skipped)
+        );
+    }
+    if r.carried > 0 {
+        let _ = writeln!(
+            s,
+            "{} events carried over from the previous hunt's look-back",
+            group(r.carried)
+        );
+    }
+    let reads = |prefixes: &[&str]| {
+        engine
+            .layout()
+            .names()
+            .any(|n| prefixes.iter().any(|p| n.starts_with(p)))
+    };
+    let has = |f: fn(&vigil_enrich::Enricher) -> bool| engine.enricher().is_some_and(f);
+    if reads(&["source.as."]) && !has(vigil_enrich::Enricher::has_asn) {
+        let _ = writeln!(
+            s,
+            "no ASN database given (--asn-db): source.as.* stays absent, and rules reading it cannot match"
+        );
+    }
+    if reads(&["source.geo.", "geo."]) && !has(vigil_enrich::Enricher::has_geo) {
+        let _ = writeln!(
+            s,
+            "no GeoIP database given (--geo-db): source.geo.* stays absent, and rules reading it cannot match"
+        );
+    }
     if r.untimed > 0 {
         let _ = writeln!(
             s,
@@ -186,6 +225,14 @@ pub fn summary(engine: &Engine, r: &HuntReport) -> String {
     per.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     for (n, name) in per {
         let _ = writeln!(s, "  {n:>6}  {name}");
+    }
+    let suppressed: u64 = r.suppressed_per_rule.iter().sum();
+    if suppressed > 0 {
+        let _ = writeln!(
+            s,
+            "{} alerts suppressed into others (alert_suppression)",
+            group(suppressed)
+        );
     }
     if !engine.not_run.is_empty() {
         let _ = writeln!(

@@ -88,6 +88,11 @@ impl Record {
         self
     }
 
+    /// The record's `time`.
+    pub fn time_str(&self) -> &str {
+        &self.time
+    }
+
     pub fn start(mut self) -> Record {
         self.result = "Start".into();
         self
