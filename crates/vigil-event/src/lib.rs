@@ -17,7 +17,8 @@ mod value;
 pub use json::{JsonError, MAX_DEPTH, parse_json, parse_json_lazy_keys};
 pub use row::{Layout, Projection, Row, SlotId, wildcard_match};
 pub use time::{
-    TimeError, format_es_date, parse_duration_es, parse_epoch_millis, parse_es_date, parse_rfc3339,
+    TimeError, format_date, format_es_date, parse_duration_es, parse_epoch_millis, parse_es_date,
+    parse_rfc3339,
 };
 pub use value::{DataType, Map, Str, Value};
 

@@ -152,6 +152,18 @@ pub fn format_es_date(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// A date as text: milliseconds, as Elasticsearch writes dates, unless the value is finer
+/// (Kusto datetimes have 100 ns ticks), then as many digits as it needs.
+pub fn format_date(t: Timestamp) -> String {
+    // Before 1970 jiff's sub-second part is negative: keep the millisecond form there.
+    if t.subsec_nanosecond() % 1_000_000 == 0 || t.as_second() < 0 {
+        return format_es_date(t);
+    }
+    let whole = t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = format!("{:09}", t.subsec_nanosecond().rem_euclid(1_000_000_000));
+    format!("{whole}.{}Z", nanos.trim_end_matches('0'))
+}
+
 /// Parses an Elasticsearch duration (`5m`, `1h`, `30s`, `7d`, `500ms`, `2w`), as used by rule
 /// `interval`, `from` date math and `maxspan`.
 pub fn parse_duration_es(s: &str) -> Result<SignedDuration, TimeError> {
@@ -179,6 +191,22 @@ pub fn parse_duration_es(s: &str) -> Result<SignedDuration, TimeError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_keep_finer_than_millisecond_ticks() {
+        let t = |s: &str| format_date(s.parse().unwrap());
+        assert_eq!(t("2026-05-18T10:10:00Z"), "2026-05-18T10:10:00.000Z");
+        assert_eq!(t("2026-05-18T10:10:00.12Z"), "2026-05-18T10:10:00.120Z");
+        assert_eq!(
+            t("2026-05-18T10:10:00.1234567Z"),
+            "2026-05-18T10:10:00.1234567Z"
+        );
+        assert_eq!(
+            t("2026-05-18T10:10:00.000000001Z"),
+            "2026-05-18T10:10:00.000000001Z"
+        );
+    }
+
     use super::*;
 
     fn ts(s: &str) -> String {

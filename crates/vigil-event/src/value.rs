@@ -345,7 +345,7 @@ impl fmt::Display for Value {
             }
             Value::Str(s) => f.write_str(s),
             Value::Ip(ip) => write!(f, "{ip}"),
-            Value::Date(t) => f.write_str(&time::format_es_date(*t)),
+            Value::Date(t) => f.write_str(&time::format_date(*t)),
             Value::Duration(d) => write!(f, "{d:#}"),
             Value::Array(_) | Value::Object(_) => {
                 let json = serde_json::to_string(self).map_err(|_| fmt::Error)?;

@@ -302,10 +302,11 @@ fn write_unquoted(f: &mut Formatter<'_>, text: &str) -> fmt::Result {
                     .all(|(a, b)| a.eq_ignore_ascii_case(b))
         };
         let prev_space = i > 0 && crate::lexer::is_space(chars[i - 1]);
+        // At the end of the literal the printer's next character may be a space (`a or b`).
         let next_space = |len: usize| {
             chars
                 .get(i + len)
-                .is_some_and(|c| crate::lexer::is_space(*c))
+                .is_none_or(|c| crate::lexer::is_space(*c))
         };
         // `\or`, `\and`, `\NOT` escape a keyword. A lower-case `\not` cannot: Kibana reads
         // `\n` as a newline first, so the parser never yields "not " inside unquoted text.

@@ -41,6 +41,7 @@ pub fn defender_row(doc: &Value, columns: &[Column<'_>]) -> Value {
             ("datetime", Some(Value::Str(s))) => Some(
                 Value::Str(s.clone())
                     .coerce_to(vigil_event::DataType::Date)
+                    .or_else(|| portal_datetime(&s).map(Value::Date))
                     .unwrap_or(Value::Str(s)),
             ),
             ("bool", Some(Value::Str(s))) => Some(match s.trim().to_ascii_lowercase().as_str() {
@@ -56,6 +57,43 @@ pub fn defender_row(doc: &Value, columns: &[Column<'_>]) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// A datetime as the Azure portal writes it in CSV exports of query results, in UTC:
+/// `4/28/2021, 2:32:14.029 PM` (month/day/year, 12-hour clock, optional fraction).
+fn portal_datetime(s: &str) -> Option<jiff::Timestamp> {
+    let (date, time) = s.trim().split_once(", ")?;
+    let mut d = date.split('/').map(|p| p.parse::<i32>().ok());
+    let (month, day, year) = (d.next()??, d.next()??, d.next()??);
+    let (clock, half) = time.rsplit_once(' ')?;
+    let mut c = clock.split(':');
+    let (h, m, sec) = (c.next()?, c.next()?, c.next()?);
+    let (sec, frac) = sec.split_once('.').unwrap_or((sec, ""));
+    let mut hour: i8 = h.parse().ok()?;
+    match half {
+        "AM" if hour == 12 => hour = 0,
+        "PM" if hour < 12 => hour += 12,
+        "AM" | "PM" => {}
+        _ => return None,
+    }
+    let nanos = if frac.is_empty() {
+        0
+    } else if frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{frac:0<9}").parse::<i32>().ok()?
+    } else {
+        return None;
+    };
+    let dt = jiff::civil::DateTime::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+        hour,
+        m.parse().ok()?,
+        sec.parse().ok()?,
+        nanos,
+    )
+    .ok()?;
+    jiff::tz::Offset::UTC.to_timestamp(dt).ok()
 }
 
 /// A Sysmon event 11 (FileCreate) in Winlogbeat/ECS form, as a `DeviceFileEvents` row:
@@ -134,5 +172,24 @@ mod tests {
         assert_eq!(o.get("FileSize"), Some(&Value::Int(42)));
         assert_eq!(o.get("FileName"), Some(&Value::from("")));
         assert!(matches!(o.get("AdditionalFields"), Some(Value::Object(_))));
+    }
+
+    #[test]
+    fn reads_portal_export_datetimes() {
+        let t = |s: &str| portal_datetime(s).map(|t| t.to_string());
+        assert_eq!(
+            t("4/28/2021, 2:32:14.029 PM").as_deref(),
+            Some("2021-04-28T14:32:14.029Z")
+        );
+        assert_eq!(
+            t("12/1/2021, 12:05:00 AM").as_deref(),
+            Some("2021-12-01T00:05:00Z")
+        );
+        assert_eq!(
+            t("12/1/2021, 12:05:00 PM").as_deref(),
+            Some("2021-12-01T12:05:00Z")
+        );
+        assert_eq!(t("13/1/2021, 1:00:00 PM"), None);
+        assert_eq!(t("2021-04-28T14:32:14Z"), None);
     }
 }

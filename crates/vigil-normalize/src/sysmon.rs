@@ -212,9 +212,12 @@ pub fn sysmon_to_ecs(doc: &Value) -> Option<Value> {
         set(&mut out, "host.name", Value::str(c));
         set(&mut out, "winlog.computer_name", Value::str(c));
     }
-    // Winlogbeat documents carry the agent's host.id; keep it.
+    // Winlogbeat documents carry the agent's host.id; keep it. An EVTX file has no agent: the
+    // computer name stands in, so that rules correlating `by host.id` work on exported logs.
     if let Some(id) = get(doc, &["host", "id"]) {
         set(&mut out, "host.id", id.clone());
+    } else if let Some(c) = p.computer {
+        set(&mut out, "host.id", Value::str(c));
     }
     set(
         &mut out,
@@ -368,7 +371,7 @@ mod tests {
             "winlog": {{"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": "1",
             "computer_name": "vm-1", "event_data": {data}}}}}"#
         );
-        for (doc, host_id) in [(evtx, None), (winlog, Some("H"))] {
+        for (doc, host_id) in [(evtx, Some("vm-1")), (winlog, Some("H"))] {
             let v = vigil_event::parse_json(doc.as_bytes()).unwrap();
             let ecs = sysmon_to_ecs(&v).expect("sysmon event 1");
             let f = |p: &str| crate::sysmon::at(&ecs, p).map(|v| v.to_string());

@@ -461,14 +461,16 @@ impl Engine {
     }
 
     /// The table a record in table form belongs to, among the tables rules read: its `Type`
-    /// column (Log Analytics exports), else the columns it has.
+    /// column (Log Analytics exports), else the columns it has (Defender advanced-hunting
+    /// exports name no table: `ActionType` and the file or process columns tell).
     fn table_of(&self, doc: &Value) -> Option<&str> {
         if self.tables.is_empty() {
             return None;
         }
         let m = doc.as_object()?;
         let known = |name: &str| self.tables.get(name).map(String::as_str);
-        if let Some(Value::Str(t)) = m.get("Type") {
+        // Log Analytics exports name the table in `Type` (and `$table` in CSV).
+        if let Some(Value::Str(t)) = m.get("Type").or_else(|| m.get("$table")) {
             return known(t);
         }
         if m.contains_key("OperationNameValue") {

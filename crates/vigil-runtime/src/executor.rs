@@ -555,9 +555,11 @@ impl NewTermsRunner {
         drafts
     }
 
-    /// Every term this hunt saw up to `last` (also outside any window: events before
-    /// `--start`) becomes history for later hunts, as Kibana's history query reads every
-    /// matching document.
+    /// Every term this hunt saw before the last run's window (also outside any window: events
+    /// before `--start`) becomes history for later hunts, as Kibana's history query reads every
+    /// matching document. The state keeps each term's latest such occurrence; occurrences
+    /// inside the last window reach the next hunt as carried events instead, so the state never
+    /// holds a time a later window can contain (it would hide the earlier occurrences).
     fn record_all(
         &mut self,
         rule: &Rule,
@@ -568,7 +570,7 @@ impl NewTermsRunner {
     ) {
         let prefix = format!("nt/{}/", key_part(&rule.rule_id));
         for (key, (_, times)) in self.occurrences(ri, store) {
-            let upto = times.partition_point(|(t, _)| *t <= last.now);
+            let upto = times.partition_point(|(t, _)| *t < last.from);
             if let Some(&(latest, _)) = times[..upto].last() {
                 let k = format!("{prefix}{key}");
                 if state.get_time(&k).is_none_or(|known| known < latest) {

@@ -142,9 +142,10 @@ pub fn hunt(
     state.put(&session_key, b"running".to_vec());
     state.commit()?;
 
-    let mut last_now: Option<Timestamp> = None;
+    // The span the rules' last runs searched: a later hunt's first runs look back into it.
+    let mut last_span: Option<(Timestamp, Timestamp)> = None;
     for ri in 0..engine.rules.len() {
-        if let Some(t) = replay_rule(
+        if let Some(run) = replay_rule(
             engine,
             ri,
             &store,
@@ -154,11 +155,13 @@ pub fn hunt(
             &mut state,
             &mut report,
         )? {
-            last_now = Some(last_now.map_or(t, |l: Timestamp| l.max(t)));
+            last_span = Some(last_span.map_or((run.from, run.now), |(from, now)| {
+                (from.min(run.from), now.max(run.now))
+            }));
         }
     }
-    if let Some(now) = last_now {
-        carry_out(engine, &store, now, &mut state);
+    if let Some((from, now)) = last_span {
+        carry_out(&store, from, now, &mut state);
     }
 
     // Every alert of the session, from this process or from the one that was interrupted. The
@@ -233,7 +236,7 @@ fn session_key(
         .collect()
 }
 
-/// Replays one rule; returns its last run's `now`.
+/// Replays one rule; returns its last run (here or in the interrupted hunt this one resumes).
 #[allow(clippy::too_many_arguments)]
 fn replay_rule(
     engine: &Engine,
@@ -244,7 +247,7 @@ fn replay_rule(
     session: &str,
     state: &mut State,
     report: &mut HuntReport,
-) -> Result<Option<Timestamp>, StateError> {
+) -> Result<Option<Run>, StateError> {
     let er = &engine.rules[ri];
     let rule = &er.rule;
     let Some(mut runner) = Runner::for_rule(rule, engine.layout()) else {
@@ -353,7 +356,7 @@ fn replay_rule(
         }
         state.commit()?;
     }
-    Ok(last.map(|r| r.now).or(done))
+    Ok(final_run)
 }
 
 /// Keeps an alert in the session until it is delivered.
@@ -367,7 +370,7 @@ fn keep_alert(
     let stored = StoredAlert {
         rule_id: rule.rule_id.clone(),
         created: alert.created.as_nanosecond(),
-        original_time: Some(time.as_nanosecond()),
+        original_time: Some(alert.original_time.unwrap_or(time).as_nanosecond()),
         doc: serde_json::Value::from(&alert.doc),
     };
     state.put(
@@ -589,14 +592,7 @@ fn restore_alert(engine: &Engine, a: StoredAlert) -> Option<Alert> {
 }
 
 /// Events that a later hunt's look-back may need: kept in the state, by time.
-fn carry_out(engine: &Engine, store: &EventStore, now: Timestamp, state: &mut State) {
-    let longest = engine
-        .rules
-        .iter()
-        .map(|r| r.rule.schedule.lookback)
-        .max()
-        .unwrap_or_default();
-    let cutoff = now.checked_sub(longest).unwrap_or(now);
+fn carry_out(store: &EventStore, cutoff: Timestamp, now: Timestamp, state: &mut State) {
     for (k, _) in state.scan("buf/") {
         let t = k.split('/').nth(1).and_then(|t| decode_time(t.as_bytes()));
         if t.is_none_or(|t| t < cutoff) {

@@ -14,8 +14,10 @@ pub struct Run {
     pub to: Timestamp,
 }
 
-/// The runs that search `[start, end]`: every grid instant from the first at or after `start`
-/// to the first at or after `end`, each searching `[now - lookback, now]` clipped to the range.
+/// The runs of a rule enabled at `start` and stopped at `end`: every grid instant from the
+/// first at or after `start` to the first at or after `end`. Each searches
+/// `[now - lookback, now]`, as the rule would: the first runs look back before `start` (the
+/// history an aggregating query or a look-back reads), and no run searches past `end`.
 pub fn runs(
     start: Timestamp,
     end: Timestamp,
@@ -32,7 +34,7 @@ pub fn runs(
     let mut t = first;
     while t <= last {
         if let Ok(now) = Timestamp::from_nanosecond(t) {
-            let from = now.checked_sub(lookback).unwrap_or(start).max(start);
+            let from = now.checked_sub(lookback).unwrap_or(now);
             out.push(Run {
                 now,
                 from,
@@ -58,7 +60,7 @@ mod tests {
     }
 
     #[test]
-    fn grid_aligned_and_clipped() {
+    fn grid_aligned_looking_back_before_the_start() {
         let r = runs(
             ts("2026-01-01T00:03:00Z"),
             ts("2026-01-01T00:12:00Z"),
@@ -74,8 +76,8 @@ mod tests {
                 "2026-01-01T00:15:00Z"
             ]
         );
-        assert_eq!(r[0].from, ts("2026-01-01T00:03:00Z"));
-        assert_eq!(r[1].from, ts("2026-01-01T00:03:00Z"));
+        assert_eq!(r[0].from, ts("2025-12-31T23:56:00Z"));
+        assert_eq!(r[1].from, ts("2026-01-01T00:01:00Z"));
         assert_eq!(r[2].from, ts("2026-01-01T00:06:00Z"));
         assert_eq!(r[2].to, ts("2026-01-01T00:12:00Z"));
     }

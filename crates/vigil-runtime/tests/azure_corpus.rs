@@ -43,6 +43,35 @@ fn azure_query_rules_load_and_execute() {
         engine.rules.len(),
         engine.not_run.len()
     );
+    // Every rule type but machine learning runs: count each.
+    let mut per_type: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for r in &engine.rules {
+        per_type
+            .entry(r.rule.kind.type_name().to_string())
+            .or_default()
+            .0 += 1;
+    }
+    for n in &engine.not_run {
+        let kind = n
+            .reason
+            .split_whitespace()
+            .next()
+            .unwrap_or("?")
+            .to_string();
+        per_type.entry(kind).or_default().1 += 1;
+    }
+    for (kind, (run, not)) in &per_type {
+        println!("  {kind}: {run} run, {not} not run");
+    }
+    for kind in ["new_terms", "threshold", "eql", "esql"] {
+        assert!(
+            per_type
+                .get(kind)
+                .is_some_and(|(run, not)| *run > 0 && *not == 0),
+            "{kind}: {:?}",
+            per_type.get(kind)
+        );
+    }
     assert_eq!(running_queries, queries, "every query rule runs");
     assert_eq!(queries, 65);
     // Every rule not run is named, with a reason.

@@ -25,26 +25,33 @@ use crate::{diag, output};
 #[derive(Args)]
 #[command(after_help = "\
 Inputs: NDJSON, JSON arrays, Azure {\"records\":[…]} envelopes, storage-account PT1H.json files,
-gzip (any of these), directories (recursive) and - for standard input. Native Azure Activity Log
-records are normalized to ECS as Elastic's Azure integration does; ECS documents exported from
-Elasticsearch are read as they are.
+CSV (Log Analytics and Defender exports), Windows .evtx files, gzip (any of these), directories
+(recursive) and - for standard input. Native Azure Activity Log records are normalized to ECS as
+Elastic's Azure integration does and to AzureActivity rows as Sentinel's connector does; ECS
+documents exported from Elasticsearch are read as they are; Sysmon events become Elastic Defend
+shaped process and file events, with the process lineage Vigil rebuilds.
+
+Rules: Elastic detection-rules TOML (query, eql, esql, new_terms, threshold), Sentinel analytics
+rule YAML and .kql files with a header comment.
 
 Examples:
   vigil hunt examples/                                   built-in rules over the bundled sample
   vigil hunt --rules my-rules/ --format ndjson logs/*.json.gz > alerts.ndjson
   vigil hunt --rules rule.toml --start 2026-05-01 --end 2026-05-08 PT1H.json")]
 pub struct HuntArgs {
-    /// Rule files or directories of rules (Elastic detection-rules TOML). May be repeated.
-    /// Without it, Vigil's built-in rules run.
+    /// Rule files or directories of rules (Elastic TOML, Sentinel YAML, .kql). May be
+    /// repeated. Without it, Vigil's built-in rules run.
     #[arg(long = "rules", short = 'r', value_name = "PATH")]
     rules: Vec<PathBuf>,
 
-    /// Start of the searched range: RFC 3339 (`2026-05-01T00:00:00Z`) or a date (`2026-05-01`).
-    /// Default: the earliest event any rule matches.
+    /// When the rules start running: RFC 3339 (`2026-05-01T00:00:00Z`) or a date (`2026-05-01`).
+    /// Like a rule enabled at that time, the first runs look back their `from` (or
+    /// `queryPeriod`) before it. Default: the earliest event any rule matches.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     start: Option<Timestamp>,
 
-    /// End of the searched range. Default: the latest event any rule matches.
+    /// When the rules stop: no run searches events after it. Default: the latest event any
+    /// rule matches.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     end: Option<Timestamp>,
 

@@ -41,6 +41,7 @@ pub struct Record {
     time: String,
     result: String,
     ip: String,
+    properties: Value,
 }
 
 impl Record {
@@ -53,7 +54,14 @@ impl Record {
             time: "2026-05-18T10:00:00.0000000Z".into(),
             result: "Success".into(),
             ip: "81.2.69.160".into(),
+            properties: json!({"statusCode": "OK", "eventCategory": "Administrative"}),
         }
+    }
+
+    /// Replaces the record's `properties`.
+    pub fn properties(mut self, properties: Value) -> Record {
+        self.properties = properties;
+        self
     }
 
     pub fn extension_write(vm: &str, ext: &str) -> Record {
@@ -121,6 +129,8 @@ impl Record {
         if self.principal_type == "User" {
             claims["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"] =
                 json!(self.principal);
+            claims["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"] =
+                json!(self.principal);
             claims["name"] = json!("Test User");
         }
         json!({
@@ -147,7 +157,7 @@ impl Record {
             },
             "level": "Information",
             "location": "global",
-            "properties": {"statusCode": "OK", "eventCategory": "Administrative"}
+            "properties": self.properties,
         })
     }
 }
