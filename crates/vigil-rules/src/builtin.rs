@@ -34,7 +34,7 @@ mod tests {
                 let p = e.unwrap().path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "toml") {
+                } else if crate::is_rule_file(&p) {
                     on_disk.push(p.strip_prefix(&dir).unwrap().display().to_string());
                 }
             }

@@ -62,6 +62,9 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
 
 /// Loads one rule from text; the format follows the file name. `Ok(None)`: not a rule file.
 pub fn load_text(path: &str, text: &str) -> Result<Option<Rule>, RuleError> {
+    if path.ends_with(".test.toml") {
+        return Ok(None);
+    }
     if path.ends_with(".toml") {
         return elastic::parse_rule(path, text).map(Some);
     }
@@ -109,11 +112,16 @@ fn collect(p: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<RuleError>) {
     }
 }
 
-fn is_rule_file(p: &Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()),
-        Some("toml" | "yaml" | "yml" | "kql")
-    )
+/// Rule files by extension; `*.test.toml` files are `vigil test` fixtures, not rules.
+pub fn is_rule_file(p: &Path) -> bool {
+    let fixture = p
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(".test.toml"));
+    !fixture
+        && matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("toml" | "yaml" | "yml" | "kql")
+        )
 }
 
 /// Line and column (1-based, columns in characters) of a byte offset in `text`.
