@@ -13,7 +13,7 @@ use vigil_enrich::Enricher;
 use vigil_runtime::{Engine, EngineOptions, HuntOptions};
 use vigil_schema::Schema;
 
-use crate::{diag, output};
+use crate::{config, diag, output};
 
 /// Replay detection rules over historical logs, as the SIEM would have run them, and print the
 /// alerts they raise.
@@ -79,6 +79,11 @@ pub struct HuntArgs {
     #[arg(long = "geo-db", value_name = "FILE")]
     geo_db: Option<PathBuf>,
 
+    /// Configuration file (TOML: `[enrich] asn_db`, `geo_db`; `[state] dir`). Default:
+    /// `$VIGIL_CONFIG`, else `~/.config/vigil/config.toml` when it exists. Flags win over it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// Records larger than this many bytes are reported and skipped.
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     max_record_bytes: usize,
@@ -103,8 +108,14 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
         .map_err(|_| format!("`{s}` is not a time: use 2026-05-01T12:00:00Z or 2026-05-01"))
 }
 
-pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: HuntArgs) -> anyhow::Result<ExitCode> {
     let color = std::io::stderr().is_terminal();
+    let config = config::load(args.config.as_deref())?;
+    if args.asn_db.is_empty() {
+        args.asn_db = config.enrich.asn_db;
+    }
+    args.geo_db = args.geo_db.or(config.enrich.geo_db);
+    args.state = args.state.or(config.state.dir);
     let loaded = if args.rules.is_empty() {
         vigil_rules::builtin::load()
     } else {

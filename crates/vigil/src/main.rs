@@ -1,5 +1,6 @@
 //! The `vigil` command.
 
+mod config;
 mod diag;
 mod hunt;
 mod output;

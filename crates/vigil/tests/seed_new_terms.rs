@@ -181,3 +181,46 @@ fn the_whole_eight_days_alert_on_every_first_sighting() {
         "Microsoft ASNs never alert"
     );
 }
+
+#[test]
+fn databases_named_in_a_config_file_enrich_like_the_flags() {
+    let window = [
+        "--start",
+        "2026-05-18T00:00:00Z",
+        "--end",
+        "2026-05-18T23:59:59Z",
+    ];
+    let (Some(rule), Some(dbs), Some(with_flags)) =
+        (seed_rule(RULE), asn_dbs(), hunt(&scenario(), &window))
+    else {
+        return;
+    };
+    let list: Vec<String> = dbs
+        .iter()
+        .map(|d| format!("{:?}", d.display().to_string()))
+        .collect();
+    let config = TempFile::with_bytes(
+        "toml",
+        format!("[enrich]\nasn_db = [{}]\n", list.join(", ")).as_bytes(),
+    );
+    let input = TempFile::ndjson(&scenario());
+    let (rule, config, input) = (
+        rule.display().to_string(),
+        config.0.display().to_string(),
+        input.0.display().to_string(),
+    );
+    let mut args = vec![
+        "hunt", "--rules", &rule, "--format", "ndjson", "--config", &config,
+    ];
+    args.extend(window);
+    args.push(&input);
+    let out = vigil(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let with_config = parse_ndjson(&out.stdout);
+    assert_eq!(pairs(&with_config), pairs(&with_flags));
+    assert_eq!(with_config.len(), with_flags.len());
+}
