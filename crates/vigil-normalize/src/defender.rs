@@ -256,11 +256,18 @@ mod tests {
         assert_eq!(row.get_str("FileName"), Some("cmd.exe"));
         assert_eq!(row.get_str("ProcessCommandLine"), Some("cmd /c whoami"));
         // No `process.parent.name`: the file name of the parent's path.
-        assert_eq!(row.get_str("InitiatingProcessFileName"), Some("Handler.exe"));
-        assert_eq!(row.get_str("InitiatingProcessFolderPath"), Some("C:\\Packages\\Plugins\\X\\1.0"));
+        assert_eq!(
+            row.get_str("InitiatingProcessFileName"),
+            Some("Handler.exe")
+        );
+        assert_eq!(
+            row.get_str("InitiatingProcessFolderPath"),
+            Some("C:\\Packages\\Plugins\\X\\1.0")
+        );
         assert_eq!(row.get_path("ProcessId"), Some(&Value::Int(42)));
         // Other events (a process end, a file creation) are not rows of this table.
-        let end = vigil_event::parse_json(br#"{"event":{"category":"process","type":"end"}}"#).unwrap();
+        let end =
+            vigil_event::parse_json(br#"{"event":{"category":"process","type":"end"}}"#).unwrap();
         assert!(ecs_process_created(&end).is_none());
     }
 

@@ -7,7 +7,9 @@ use crate::{Loaded, load_text};
 const FILES: &[(&str, &str)] = &[
     (
         "azure/defense_evasion_vm_extension_removed_after_deployment.toml",
-        include_str!("../../../rules/azure/defense_evasion_vm_extension_removed_after_deployment.toml"),
+        include_str!(
+            "../../../rules/azure/defense_evasion_vm_extension_removed_after_deployment.toml"
+        ),
     ),
     (
         "azure/execution_extension_handler_executable_drop.yaml",
@@ -19,7 +21,9 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "azure/execution_vm_extension_write_with_guest_agent_activity.yaml",
-        include_str!("../../../rules/azure/execution_vm_extension_write_with_guest_agent_activity.yaml"),
+        include_str!(
+            "../../../rules/azure/execution_vm_extension_write_with_guest_agent_activity.yaml"
+        ),
     ),
     (
         "azure/execution_vm_script_or_run_command_by_person.yaml",
@@ -27,7 +31,9 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "azure/execution_windows_extension_handler_suspicious_descendant.toml",
-        include_str!("../../../rules/azure/execution_windows_extension_handler_suspicious_descendant.toml"),
+        include_str!(
+            "../../../rules/azure/execution_windows_extension_handler_suspicious_descendant.toml"
+        ),
     ),
     (
         "azure/persistence_vm_extension_first_seen_for_vm.toml",
