@@ -130,6 +130,74 @@ pub fn sysmon_file_created(doc: &Value) -> Option<Value> {
     Some(Value::Object(row))
 }
 
+/// An ECS process start (Sysmon Event ID 1 mapped to ECS, or an Elastic Defend process event)
+/// as a `DeviceProcessEvents` row, so Kusto rules written for Defender see endpoint process
+/// activity from other sensors: `FileName`/`FolderPath`/`ProcessCommandLine` from `process.*`,
+/// the initiating process from `process.parent.*`, the host from `host.name`/`host.id`.
+/// `None` for other events.
+pub fn ecs_process_created(doc: &Value) -> Option<Value> {
+    let has = |path: &str, want: &str| {
+        doc.lookup(path).into_iter().any(|v| match v {
+            Value::Array(a) => a.iter().any(|x| x.as_str() == Some(want)),
+            v => v.as_str() == Some(want),
+        })
+    };
+    if !(has("event.category", "process") && has("event.type", "start")) {
+        return None;
+    }
+    let s = |path: &str| doc.get_str(path).unwrap_or_default().to_string();
+    let exe = s("process.executable");
+    let parent = s("process.parent.executable");
+    let mut row = Map::new();
+    let mut put = |k: &str, v: Value| {
+        row.insert(k.into(), v);
+    };
+    put("ActionType", Value::from("ProcessCreated"));
+    put("DeviceName", Value::from(s("host.name")));
+    put("DeviceId", Value::from(s("host.id")));
+    put("FileName", Value::from(or_base(s("process.name"), &exe)));
+    put("FolderPath", Value::from(exe));
+    put("ProcessCommandLine", Value::from(s("process.command_line")));
+    put("AccountName", Value::from(s("user.name")));
+    put("AccountDomain", Value::from(s("user.domain")));
+    put(
+        "InitiatingProcessFileName",
+        Value::from(or_base(s("process.parent.name"), &parent)),
+    );
+    put("InitiatingProcessFolderPath", Value::from(folder(&parent)));
+    put(
+        "InitiatingProcessCommandLine",
+        Value::from(s("process.parent.command_line")),
+    );
+    for (col, path) in [
+        ("ProcessId", "process.pid"),
+        ("InitiatingProcessId", "process.parent.pid"),
+    ] {
+        if let Some(Value::Int(i)) = doc.get_path(path) {
+            put(col, Value::Int(*i));
+        }
+    }
+    if let Some(t) = doc.get_path("@timestamp") {
+        put("TimeGenerated", t.clone());
+        put("Timestamp", t.clone());
+    }
+    Some(Value::Object(row))
+}
+
+fn base(p: &str) -> String {
+    p.rsplit(['\\', '/']).next().unwrap_or(p).to_string()
+}
+
+fn folder(p: &str) -> String {
+    p.rfind(['\\', '/'])
+        .map_or(String::new(), |i| p[..i].to_string())
+}
+
+/// `name`, or the file name of `path` when the source gave no name.
+fn or_base(name: String, path: &str) -> String {
+    if name.is_empty() { base(path) } else { name }
+}
+
 trait LookupStr {
     fn lookup_str(&self, path: &str) -> Option<String>;
 }
@@ -172,6 +240,35 @@ mod tests {
         assert_eq!(o.get("FileSize"), Some(&Value::Int(42)));
         assert_eq!(o.get("FileName"), Some(&Value::from("")));
         assert!(matches!(o.get("AdditionalFields"), Some(Value::Object(_))));
+    }
+
+    #[test]
+    fn ecs_process_start_is_a_device_process_events_row() {
+        let doc = vigil_event::parse_json(
+            br#"{"@timestamp":"2026-05-18T22:41:31.000Z","host":{"name":"vm-a.contoso.internal","id":"h1"},
+                "event":{"category":["process"],"type":["start"]},
+                "process":{"name":"cmd.exe","executable":"C:\\Windows\\System32\\cmd.exe","pid":42,
+                  "command_line":"cmd /c whoami","parent":{"executable":"C:\\Packages\\Plugins\\X\\1.0\\Handler.exe","pid":7}}}"#,
+        )
+        .unwrap();
+        let row = ecs_process_created(&doc).expect("a process start");
+        assert_eq!(row.get_str("DeviceName"), Some("vm-a.contoso.internal"));
+        assert_eq!(row.get_str("FileName"), Some("cmd.exe"));
+        assert_eq!(row.get_str("ProcessCommandLine"), Some("cmd /c whoami"));
+        // No `process.parent.name`: the file name of the parent's path.
+        assert_eq!(
+            row.get_str("InitiatingProcessFileName"),
+            Some("Handler.exe")
+        );
+        assert_eq!(
+            row.get_str("InitiatingProcessFolderPath"),
+            Some("C:\\Packages\\Plugins\\X\\1.0")
+        );
+        assert_eq!(row.get_path("ProcessId"), Some(&Value::Int(42)));
+        // Other events (a process end, a file creation) are not rows of this table.
+        let end =
+            vigil_event::parse_json(br#"{"event":{"category":"process","type":"end"}}"#).unwrap();
+        assert!(ecs_process_created(&end).is_none());
     }
 
     #[test]

@@ -277,7 +277,9 @@ pub fn azure_native_keys_for<'a>(
 mod defender;
 mod sentinel;
 
-pub use defender::{Column as DefenderColumn, defender_row, sysmon_file_created};
+pub use defender::{
+    Column as DefenderColumn, defender_row, ecs_process_created, sysmon_file_created,
+};
 pub use sentinel::{azure_activity_row, is_azure_activity_row};
 
 mod ancestry;

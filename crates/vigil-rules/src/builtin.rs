@@ -4,10 +4,54 @@
 use crate::{Loaded, load_text};
 
 /// (path relative to `rules/`, text) of every built-in rule.
-const FILES: &[(&str, &str)] = &[(
-    "azure/persistence_vm_script_extension_write.toml",
-    include_str!("../../../rules/azure/persistence_vm_script_extension_write.toml"),
-)];
+const FILES: &[(&str, &str)] = &[
+    (
+        "azure/defense_evasion_vm_extension_removed_after_deployment.toml",
+        include_str!(
+            "../../../rules/azure/defense_evasion_vm_extension_removed_after_deployment.toml"
+        ),
+    ),
+    (
+        "azure/execution_extension_handler_executable_drop.yaml",
+        include_str!("../../../rules/azure/execution_extension_handler_executable_drop.yaml"),
+    ),
+    (
+        "azure/execution_linux_guest_agent_suspicious_descendant.toml",
+        include_str!("../../../rules/azure/execution_linux_guest_agent_suspicious_descendant.toml"),
+    ),
+    (
+        "azure/execution_vm_extension_write_with_guest_agent_activity.yaml",
+        include_str!(
+            "../../../rules/azure/execution_vm_extension_write_with_guest_agent_activity.yaml"
+        ),
+    ),
+    (
+        "azure/execution_vm_script_or_run_command_by_person.yaml",
+        include_str!("../../../rules/azure/execution_vm_script_or_run_command_by_person.yaml"),
+    ),
+    (
+        "azure/execution_windows_extension_handler_suspicious_descendant.toml",
+        include_str!(
+            "../../../rules/azure/execution_windows_extension_handler_suspicious_descendant.toml"
+        ),
+    ),
+    (
+        "azure/persistence_vm_extension_first_seen_for_vm.toml",
+        include_str!("../../../rules/azure/persistence_vm_extension_first_seen_for_vm.toml"),
+    ),
+    (
+        "azure/persistence_vm_extension_rewritten_by_user.toml",
+        include_str!("../../../rules/azure/persistence_vm_extension_rewritten_by_user.toml"),
+    ),
+    (
+        "azure/persistence_vm_extension_unusual_source_asn.toml",
+        include_str!("../../../rules/azure/persistence_vm_extension_unusual_source_asn.toml"),
+    ),
+    (
+        "azure/persistence_vm_script_extension_write.toml",
+        include_str!("../../../rules/azure/persistence_vm_script_extension_write.toml"),
+    ),
+];
 
 /// Loads the built-in rules.
 pub fn load() -> Loaded {

@@ -451,12 +451,17 @@ impl Engine {
     }
 
     /// Table rows an endpoint document also is (a Sysmon file creation is a `DeviceFileEvents`
-    /// row).
+    /// row, an ECS process start a `DeviceProcessEvents` row).
     fn endpoint_tables(&self, doc: &Value, views: &mut Vec<View>) {
         if self.tables.contains("DeviceFileEvents")
             && let Some(row) = vigil_normalize::sysmon_file_created(doc)
         {
             views.push(self.table_view("DeviceFileEvents", row));
+        }
+        if self.tables.contains("DeviceProcessEvents")
+            && let Some(row) = vigil_normalize::ecs_process_created(doc)
+        {
+            views.push(self.table_view("DeviceProcessEvents", row));
         }
     }
 
