@@ -79,6 +79,7 @@ fn is_unsupported(message: &str) -> bool {
         "does not support",
         "cannot run",
         "unknown table",
+        "vigil does not",
     ]
     .iter()
     .any(|k| m.contains(k))
@@ -134,7 +135,9 @@ pub fn check_query(
         Ok(p) => p,
         Err((message, rel)) => {
             let at = map.at(rel.unwrap_or(0));
-            if is_unsupported(&message) {
+            if message.starts_with("unknown column") {
+                cx.emit("VC303", at, message);
+            } else if is_unsupported(&message) {
                 cx.emit(
                     "VC901",
                     at,
@@ -152,7 +155,8 @@ pub fn check_query(
     let mut seen = BTreeSet::new();
     let mut reads = Vec::new();
     collect_reads(&plan, &mut reads);
-    for (name, rel) in reads {
+    for (name, span_at) in reads {
+        let rel = name_offset(query, &name, span_at);
         if defined.contains(&name) || optional.contains(&name) || !seen.insert(name.clone()) {
             continue;
         }
@@ -299,6 +303,17 @@ fn collect_expr(e: &Expr, out: &mut Vec<(String, usize)>) {
             out.push((field.name.clone(), x.span.range().start));
         }
     });
+}
+
+/// Where the field's name is written: front-ends may give a comparison's span the value's
+/// position, so take the last occurrence of the name at or before the span, else the first.
+fn name_offset(query: &str, name: &str, span_at: usize) -> usize {
+    let upto = query
+        .get(..(span_at + name.len()).min(query.len()))
+        .unwrap_or(query);
+    upto.rfind(name)
+        .or_else(|| query.find(name))
+        .unwrap_or(span_at)
 }
 
 /// EQL optional fields (`?field`): reading an absent one is allowed.
