@@ -720,7 +720,12 @@ fn check_guide(cx: &mut Cx, rule: &Table<'_>) {
                 .collect();
             let missing: Vec<&str> = GUIDE_HEADINGS
                 .iter()
-                .filter(|h| !headings.iter().any(|l| l.starts_with(**h)))
+                .filter(|h| {
+                    // Case varies upstream (`### Response and Remediation`): same heading.
+                    !headings
+                        .iter()
+                        .any(|l| l.to_lowercase().starts_with(&h.to_lowercase()))
+                })
                 .copied()
                 .collect();
             if !missing.is_empty() {
