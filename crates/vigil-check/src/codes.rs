@@ -28,7 +28,7 @@ pub const CODES: &[CodeInfo] = &[
     c(
         "VC100",
         E,
-        "the file is not valid TOML",
+        "the file is not valid TOML, or not UTF-8 text",
         "fix the TOML syntax at the position shown",
     ),
     c(
@@ -202,7 +202,7 @@ pub const CODES: &[CodeInfo] = &[
     c(
         "VC600",
         E,
-        "the file is not a YAML mapping",
+        "the file is not a YAML mapping, or not UTF-8 text",
         "fix the YAML syntax at the position shown",
     ),
     c(

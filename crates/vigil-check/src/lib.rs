@@ -95,11 +95,28 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<Report, CheckError> {
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for f in files {
         let path = f.display().to_string();
-        let text = std::fs::read_to_string(&f).map_err(|e| CheckError::Path {
+        let bytes = std::fs::read(&f).map_err(|e| CheckError::Path {
             path: path.clone(),
             message: format!("cannot read: {e}"),
         })?;
         report.files += 1;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                // Rule files are UTF-8; report where the text stops being so.
+                let valid = e.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let mut cx = Cx::new(&path, &lossy);
+                let code = if path.ends_with(".toml") {
+                    "VC100"
+                } else {
+                    "VC600"
+                };
+                cx.emit(code, valid, "the file is not UTF-8 text");
+                report.findings.extend(cx.findings);
+                continue;
+            }
+        };
         let checked = check_text(&path, &text);
         if let Some((id, offset)) = checked.rule_id {
             match ids.get(&id) {
