@@ -1,5 +1,6 @@
 //! The `vigil` command.
 
+mod check;
 mod config;
 mod diag;
 mod hunt;
@@ -25,12 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Check(check::CheckArgs),
     Hunt(hunt::HuntArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Hunt(args) => hunt::run(args),
     };
     match result {
