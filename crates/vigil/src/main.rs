@@ -3,6 +3,7 @@
 mod diag;
 mod hunt;
 mod output;
+mod test;
 
 use std::process::ExitCode;
 
@@ -25,12 +26,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Hunt(hunt::HuntArgs),
+    Test(test::TestArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hunt(args) => hunt::run(args),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => code,
