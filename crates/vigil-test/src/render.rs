@@ -78,16 +78,13 @@ pub fn render_failure(fixture: &str, case: &str, outcome: &Outcome, color: bool)
             );
         }
     }
-    if d.actual_count > d.expected_count {
+    // Too many alerts: the ones no expectation accounts for are the suspects.
+    if d.actual_count > d.expected_count && !d.unclaimed.is_empty() {
+        let _ = writeln!(s, "  alerts no expected alert matches:");
         for &j in &d.unclaimed {
-            let _ = writeln!(
-                s,
-                "  unexpected alert #{}{}",
-                j + 1,
-                describe(&outcome.alerts[j])
-            );
+            let _ = writeln!(s, "    #{}{}", j + 1, describe(&outcome.alerts[j]));
             if let Some(reason) = outcome.alerts[j].get_str("kibana.alert.reason") {
-                let _ = writeln!(s, "    {}", paint(reason, DIM, color));
+                let _ = writeln!(s, "      {}", paint(reason, DIM, color));
             }
         }
     }
