@@ -70,7 +70,9 @@ pub fn query(
         Columns::Events { computed } => (computed, false),
         Columns::Explicit(cols) => (cols, true),
     };
-    if explicit {
+    // Sequences print their events, not the correlation's own columns.
+    let sequences = result.rows.iter().any(|r| !r.members.is_empty());
+    if explicit && !sequences {
         out.columns = computed.iter().map(|(n, _)| n.clone()).collect();
     }
     let event_doc = |ci: usize, row: &vigil_event::Row| -> Value {

@@ -20,26 +20,41 @@ pub fn render_at(
     text: Option<&str>,
     color: bool,
 ) -> String {
-    let plain = || match &span {
-        Some(s) if text.is_some() => {
-            let (line, col) = vigil_rules::line_col(text.unwrap_or_default(), s.start);
+    let plain = match (&span, text) {
+        (Some(s), Some(t)) => {
+            let (line, col) = vigil_rules::line_col(t, s.start);
             format!("error: {path}:{line}:{col}: {message}\n")
         }
         _ => format!("error: {path}: {message}\n"),
     };
     let Some(text) = text else {
-        return plain();
+        return plain;
     };
+    // An empty span (often "found the end of the query") gets one column to point at.
+    let mut text = text.to_string();
+    let span = span.map(|s| {
+        let start = s.start.min(text.len());
+        if !s.is_empty() {
+            return s;
+        }
+        if start == text.len() {
+            text.push(' ');
+        }
+        let width = text
+            .get(start..)
+            .and_then(|t| t.chars().next())
+            .map_or(0, char::len_utf8);
+        start..start + width
+    });
     let mut diag = MietteDiagnostic::new(message.to_string());
     if let Some(span) = &span {
-        let (line, col) = vigil_rules::line_col(text, span.start);
+        let (line, col) = vigil_rules::line_col(&text, span.start);
         diag = diag.with_label(LabeledSpan::at(
             span.clone(),
             format!("line {line}, column {col}"),
         ));
     }
-    let report =
-        Report::new(diag).with_source_code(NamedSource::new(path.to_string(), text.to_string()));
+    let report = Report::new(diag).with_source_code(NamedSource::new(path.to_string(), text));
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -48,6 +63,6 @@ pub fn render_at(
     let mut out = String::new();
     match GraphicalReportHandler::new_themed(theme).render_report(&mut out, report.as_ref()) {
         Ok(()) => out,
-        Err(_) => plain(),
+        Err(_) => plain,
     }
 }

@@ -3,6 +3,7 @@
 mod diag;
 mod hunt;
 mod output;
+mod query;
 mod test;
 
 use std::process::ExitCode;
@@ -26,6 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Hunt(hunt::HuntArgs),
+    Query(query::QueryArgs),
     Test(test::TestArgs),
 }
 
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hunt(args) => hunt::run(args),
+        Command::Query(args) => query::run(args),
         Command::Test(args) => test::run(args),
     };
     match result {
