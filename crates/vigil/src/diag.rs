@@ -54,7 +54,7 @@ pub fn render_at(
             format!("line {line}, column {col}"),
         ));
     }
-    let report = Report::new(diag).with_source_code(NamedSource::new(path.to_string(), text));
+    let report = Report::new(diag).with_source_code(NamedSource::new(path, text));
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
