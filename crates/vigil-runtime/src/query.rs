@@ -19,7 +19,10 @@ pub struct QueryOutput {
     /// The result columns when the query names them (ES|QL, Kusto `project`/`summarize`);
     /// empty when the rows are source events.
     pub columns: Vec<String>,
+    /// The first rows (see `max_rows`).
     pub rows: Vec<QueryRow>,
+    /// How many rows the query returned.
+    pub total: usize,
     /// What was read (inputs, counts, bad records), as a hunt reports it.
     pub report: HuntReport,
 }
@@ -34,10 +37,12 @@ pub struct QueryRow {
 }
 
 /// Runs the engine's first rule over every event of `inputs`, with `now` as the current time.
+/// Documents are built for the first `max_rows` rows only (all when `None`).
 pub fn query(
     engine: &Engine,
     inputs: Inputs,
     now: Timestamp,
+    max_rows: Option<usize>,
     mut opts: HuntOptions,
 ) -> Result<QueryOutput, HuntError> {
     let mut out = QueryOutput::default();
@@ -86,7 +91,13 @@ pub fn query(
         doc
     };
     let mut sequences = 0;
+    let keep = max_rows.unwrap_or(usize::MAX);
     for r in result.rows {
+        // A sequence counts one row per event.
+        out.total += r.members.len().max(1);
+        if out.rows.len() >= keep {
+            continue;
+        }
         if !r.members.is_empty() {
             for &ci in &r.members {
                 out.rows.push(QueryRow {

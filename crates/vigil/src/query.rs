@@ -168,8 +168,6 @@ pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
         max_bad_kept: 20,
         ..HuntOptions::default()
     };
-    let result = vigil_runtime::query(&engine, inputs, now, opts).context("query failed")?;
-
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Table
     } else {
@@ -179,8 +177,10 @@ pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Table => Some(100),
         OutputFormat::Ndjson => None,
     });
-    let total = result.rows.len();
-    let rows = &result.rows[..limit.map_or(total, |l| l.min(total))];
+    let result = vigil_runtime::query(&engine, inputs, now, limit, opts).context("query failed")?;
+    let total = result.total;
+    // The runtime stops at the limit, but keeps the events of a sequence together.
+    let rows = &result.rows;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {

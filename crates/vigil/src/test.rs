@@ -45,7 +45,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let color = std::io::stdout().is_terminal();
     let err_color = std::io::stderr().is_terminal();
     let report = |e: &FixtureError| {
-        let text = std::fs::read_to_string(&e.path).ok();
+        // The file's text only matters to point at a span (and event files may be large).
+        let text = e
+            .span
+            .as_ref()
+            .and_then(|_| std::fs::read_to_string(&e.path).ok());
         eprint!(
             "{}",
             diag::render_at(
@@ -79,6 +83,9 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             Err(e) => {
                 report(&e);
                 errors += 1;
+                if args.format == TestFormat::Json {
+                    writeln!(out, "{}", json_case(&name, None, Err(&e)))?;
+                }
                 continue;
             }
         };
@@ -103,7 +110,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                             }
                         }
                         TestFormat::Json => {
-                            writeln!(out, "{}", json_case(&name, &case.name, Ok(&outcome)))?;
+                            writeln!(out, "{}", json_case(&name, Some(&case.name), Ok(&outcome)))?;
                         }
                     }
                 }
@@ -111,7 +118,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                     report(&e);
                     errors += 1;
                     if args.format == TestFormat::Json {
-                        writeln!(out, "{}", json_case(&name, &case.name, Err(&e)))?;
+                        writeln!(out, "{}", json_case(&name, Some(&case.name), Err(&e)))?;
                     }
                 }
             }
@@ -139,8 +146,8 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One case as a JSON object.
-fn json_case(fixture: &str, case: &str, result: Result<&Outcome, &FixtureError>) -> String {
+/// One case as a JSON object (`case` is null for a fixture that does not load).
+fn json_case(fixture: &str, case: Option<&str>, result: Result<&Outcome, &FixtureError>) -> String {
     use serde_json::json;
     let v = match result {
         Err(e) => {

@@ -185,3 +185,32 @@ fn table_output_names_the_columns() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout, "n\n4\n");
 }
+
+#[test]
+fn limit_caps_the_rows_printed_not_the_count() {
+    let file = input();
+    let out = vigil(&[
+        "query",
+        "--format",
+        "table",
+        "--limit",
+        "1",
+        "--fields",
+        "@timestamp,azure.resource.name",
+        "event.action:*",
+        file.0.to_str().expect("utf-8 path"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "@timestamp                azure.resource.name",
+            "2026-05-18T10:00:00.123Z  VM-A/EXTENSIONS/CUSTOMSCRIPT",
+        ]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("4 rows from 4 records (0 bad); printed 1 (--limit)"),
+        "{stderr}"
+    );
+}
