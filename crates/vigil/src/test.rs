@@ -84,11 +84,12 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                 report(&e);
                 errors += 1;
                 if args.format == TestFormat::Json {
-                    writeln!(out, "{}", json_case(&name, None, Err(&e)))?;
+                    writeln!(out, "{}", json_case(&name, None, None, Err(&e)))?;
                 }
                 continue;
             }
         };
+        let rule = loaded.fixture.rule.display().to_string();
         for case in &loaded.fixture.cases {
             match vigil_test::run_case(&loaded, case) {
                 Ok(outcome) => {
@@ -110,7 +111,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                             }
                         }
                         TestFormat::Json => {
-                            writeln!(out, "{}", json_case(&name, Some(&case.name), Ok(&outcome)))?;
+                            writeln!(
+                                out,
+                                "{}",
+                                json_case(&name, Some(&rule), Some(&case.name), Ok(&outcome))
+                            )?;
                         }
                     }
                 }
@@ -118,7 +123,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                     report(&e);
                     errors += 1;
                     if args.format == TestFormat::Json {
-                        writeln!(out, "{}", json_case(&name, Some(&case.name), Err(&e)))?;
+                        writeln!(
+                            out,
+                            "{}",
+                            json_case(&name, Some(&rule), Some(&case.name), Err(&e))
+                        )?;
                     }
                 }
             }
@@ -146,12 +155,17 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One case as a JSON object (`case` is null for a fixture that does not load).
-fn json_case(fixture: &str, case: Option<&str>, result: Result<&Outcome, &FixtureError>) -> String {
+/// One case as a JSON object (`rule` and `case` are null for a fixture that does not load).
+fn json_case(
+    fixture: &str,
+    rule: Option<&str>,
+    case: Option<&str>,
+    result: Result<&Outcome, &FixtureError>,
+) -> String {
     use serde_json::json;
     let v = match result {
         Err(e) => {
-            json!({"fixture": fixture, "case": case, "status": "error", "error": e.to_string()})
+            json!({"fixture": fixture, "rule": rule, "case": case, "status": "error", "error": e.to_string()})
         }
         Ok(o) => {
             let d = &o.diff;
@@ -179,6 +193,7 @@ fn json_case(fixture: &str, case: Option<&str>, result: Result<&Outcome, &Fixtur
                 .collect();
             json!({
                 "fixture": fixture,
+                "rule": rule,
                 "case": case,
                 "status": if o.passed() { "ok" } else { "fail" },
                 "expected_count": d.expected_count,

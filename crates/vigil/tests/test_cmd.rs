@@ -1,7 +1,8 @@
 //! `vigil test` run as a process over the runner's own fixtures (tests/fixtures/test-cmd) and
 //! over the rule pack.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn crate_dir() -> PathBuf {
@@ -157,7 +158,7 @@ fn a_rule_that_does_not_load_exits_2() {
     assert!(stderr.contains("expected `)`"), "{stderr}");
 }
 
-/// Every rule of the pack carries fixtures, and they pass.
+/// Every rule of the pack has fixtures with a positive and a negative case, and they pass.
 #[test]
 fn the_rule_pack_passes() {
     let rules = crate_dir().join("../../rules");
@@ -165,37 +166,39 @@ fn the_rule_pack_passes() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains(" passed, 0 failed\n"), "{stdout}");
-    // Each rule file has a fixture next to it.
-    let mut missing = Vec::new();
+
+    let out = vigil_test(&["--format", "json", rules.to_str().expect("utf-8")]);
+    let mut positive = BTreeSet::new();
+    let mut negative = BTreeSet::new();
+    for line in text(&out.stdout).lines() {
+        let case: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let rule = std::fs::canonicalize(case["rule"].as_str().unwrap_or("?")).expect("rule");
+        match case["expected_count"].as_u64() {
+            Some(0) => negative.insert(rule),
+            Some(_) => positive.insert(rule),
+            None => false,
+        };
+    }
+    let mut rule_files = Vec::new();
     let mut stack = vec![rules];
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).expect("read rules").flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if is_rule(&p) && !fixture_of(&p).is_file() {
-                missing.push(p.display().to_string());
+            } else if vigil_rules::is_rule_file(&p) {
+                rule_files.push(std::fs::canonicalize(&p).expect("rule"));
             }
         }
     }
-    assert!(missing.is_empty(), "rules without a fixture: {missing:?}");
-}
-
-fn is_rule(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    !name.ends_with(".test.toml")
-        && [".toml", ".yaml", ".yml", ".kql"]
-            .iter()
-            .any(|e| name.ends_with(e))
-}
-
-fn fixture_of(rule: &Path) -> PathBuf {
-    let stem = rule
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    rule.with_file_name(format!("{stem}.test.toml"))
+    assert!(!rule_files.is_empty());
+    let lacking: Vec<String> = rule_files
+        .iter()
+        .filter(|r| !positive.contains(*r) || !negative.contains(*r))
+        .map(|r| r.display().to_string())
+        .collect();
+    assert!(
+        lacking.is_empty(),
+        "rules without a positive and a negative case: {lacking:?}"
+    );
 }
