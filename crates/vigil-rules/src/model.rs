@@ -317,6 +317,78 @@ pub struct RulePlan {
 }
 
 impl Rule {
+    /// A rule that is only a query (`kuery`, `eql`, `esql` or `kusto`) over any index: what
+    /// `vigil query` runs. Errors in the query point into `query`, whose name is `path`.
+    pub fn ad_hoc(path: &str, language: &str, query: &str) -> Result<Rule, RuleError> {
+        let query_s = query.to_string();
+        let kind = match language {
+            "kuery" => RuleKind::Query {
+                language: language.into(),
+                query: query_s,
+            },
+            "eql" => RuleKind::Eql {
+                query: query_s,
+                event_category_override: None,
+                tiebreaker_field: None,
+                timestamp_field: None,
+            },
+            "esql" => RuleKind::Esql { query: query_s },
+            "kusto" => RuleKind::Sentinel(SentinelRule {
+                query: query_s,
+                trigger_operator: TriggerOperator::Gt,
+                trigger_threshold: 0,
+                entity_mappings: Vec::new(),
+                custom_details: Vec::new(),
+                grouping: Grouping::AlertPerResult,
+                nrt: false,
+            }),
+            other => {
+                return Err(RuleError {
+                    path: path.into(),
+                    message: format!(
+                        "unknown query language `{other}` (kuery, eql, esql or kusto)"
+                    ),
+                    span: None,
+                });
+            }
+        };
+        Ok(Rule {
+            rule_id: format!("ad-hoc-{language}"),
+            name: format!("ad-hoc {language} query"),
+            description: String::new(),
+            severity: Severity::Low,
+            risk_score: 21,
+            kind,
+            index: Vec::new(),
+            schedule: Schedule::default(),
+            timestamp_override: None,
+            timestamp_override_fallback_disabled: false,
+            tags: Vec::new(),
+            author: Vec::new(),
+            references: Vec::new(),
+            license: None,
+            false_positives: Vec::new(),
+            note: None,
+            setup: None,
+            threat: Vec::new(),
+            investigation_fields: Vec::new(),
+            alert_suppression: None,
+            severity_mapping: Vec::new(),
+            building_block: false,
+            rule_name_override: None,
+            version: None,
+            enabled: true,
+            filters: Vec::new(),
+            unmodelled: BTreeMap::new(),
+            source: RuleSource {
+                path: path.into(),
+                text: Arc::from(query),
+                query_span: Some(0..query.len()),
+                query_verbatim: true,
+            },
+        })
+    }
+
     /// The rule's plan, built by its language's front-end, with its filters applied.
     pub fn plan(&self, schema: &Schema) -> Result<RulePlan, RuleError> {
         let Some((language, query)) = self.kind.query() else {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use vigil_event::Value;
 use vigil_exec::EvalContext;
-use vigil_ingest::{BadRecord, InputInfo, InputStats, ItemRef, Progress, Reader};
+use vigil_ingest::{BadRecord, InputInfo, InputStats, Inputs, ItemRef, Progress, Reader};
 use vigil_normalize::ProcessTree;
 
 use crate::alert::{Alert, SourceRef, build_alert};
@@ -108,8 +108,29 @@ struct StoredAlert {
 const COMMIT_EVERY: usize = 256;
 
 /// Runs a hunt over `paths`.
-pub fn hunt(
+pub fn hunt(engine: &Engine, paths: &[String], opts: HuntOptions) -> Result<HuntReport, HuntError> {
+    let mut inputs = Inputs::new();
+    for p in paths {
+        inputs.add(p)?;
+    }
+    hunt_keyed(engine, inputs, paths, opts)
+}
+
+/// Runs a hunt over inputs the caller assembled (files, and streams or bytes already in
+/// memory with [`Inputs::add_reader`]); each goes through the same format detection.
+pub fn hunt_inputs(
     engine: &Engine,
+    inputs: Inputs,
+    opts: HuntOptions,
+) -> Result<HuntReport, HuntError> {
+    let names: Vec<String> = inputs.infos().iter().map(|i| i.name.clone()).collect();
+    hunt_keyed(engine, inputs, &names, opts)
+}
+
+/// A hunt whose session (see [`HuntOptions::state`]) is keyed by `names`.
+fn hunt_keyed(
+    engine: &Engine,
+    inputs: Inputs,
     paths: &[String],
     mut opts: HuntOptions,
 ) -> Result<HuntReport, HuntError> {
@@ -120,7 +141,7 @@ pub fn hunt(
     };
     let mut report = HuntReport::default();
     let mut store = EventStore::new(engine.rules.len());
-    read_inputs(engine, paths, &mut opts, &mut store, &mut report)?;
+    read_inputs(engine, inputs, &mut opts, &mut store, &mut report)?;
     carry_in(engine, &state, &mut store, &mut report);
     store.seal();
 
@@ -380,7 +401,7 @@ fn keep_alert(
 }
 
 /// The document an alert about a kept event carries.
-fn candidate_doc(engine: &Engine, c: &Candidate) -> Option<Value> {
+pub(crate) fn candidate_doc(engine: &Engine, c: &Candidate) -> Option<Value> {
     match &c.doc {
         Some(d) => Some(d.clone()),
         None => engine.full_document(&c.bytes).ok(),
@@ -737,14 +758,14 @@ fn decode_record(engine: &Engine, bytes: Vec<u8>, ctx: &EvalContext) -> Result<O
 
 const BATCH: usize = 4096;
 
-fn read_inputs(
+pub(crate) fn read_inputs(
     engine: &Engine,
-    paths: &[String],
+    inputs: Inputs,
     opts: &mut HuntOptions,
     store: &mut EventStore,
     report: &mut HuntReport,
 ) -> Result<(), HuntError> {
-    let mut reader = Reader::open(paths, opts.ingest.clone())?;
+    let mut reader = Reader::new(inputs, opts.ingest.clone());
     if let Some(hook) = opts.progress.take() {
         reader.set_progress_hook(hook);
     }

@@ -103,7 +103,7 @@ pub enum OutputFormat {
     Ndjson,
 }
 
-fn parse_time(s: &str) -> Result<Timestamp, String> {
+pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
     vigil_event::parse_rfc3339(s)
         .map_err(|_| format!("`{s}` is not a time: use 2026-05-01T12:00:00Z or 2026-05-01"))
 }

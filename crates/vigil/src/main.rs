@@ -5,6 +5,8 @@ mod config;
 mod diag;
 mod hunt;
 mod output;
+mod query;
+mod test;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,8 @@ struct Cli {
 enum Command {
     Check(check::CheckArgs),
     Hunt(hunt::HuntArgs),
+    Query(query::QueryArgs),
+    Test(test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Query(args) => query::run(args),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => code,

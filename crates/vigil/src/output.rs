@@ -98,7 +98,7 @@ pub fn table(out: &mut impl Write, engine: &Engine, alerts: &[Alert]) -> io::Res
     Ok(())
 }
 
-fn truncate(s: &str, width: usize) -> String {
+pub(crate) fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         return s.to_string();
     }
