@@ -372,7 +372,10 @@ fn sentinel_fields(
         for m in &s.entity_mappings {
             let mut e = Map::new();
             for (identifier, column) in &m.fields {
-                if let Some(v) = row.get_path(column).filter(|v| v.has_content()) {
+                // Kusto's empty string is "no value": Sentinel maps no identifier from it.
+                let present =
+                    |v: &&Value| v.has_content() && !matches!(v, Value::Str(s) if s.is_empty());
+                if let Some(v) = row.get_path(column).filter(present) {
                     e.insert(Arc::from(identifier.as_str()), Value::from(text(v)));
                 }
             }

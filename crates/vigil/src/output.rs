@@ -29,17 +29,27 @@ const TARGET_FIELDS: &[&str] = &[
     "cloud.instance.name",
 ];
 
-fn first(doc: &Value, fields: &[&str]) -> String {
-    fields
-        .iter()
-        .find_map(|f| {
-            doc.lookup(f)
-                .into_iter()
-                .flat_map(Value::leaves)
-                .next()
-                .map(ToString::to_string)
+fn first(doc: &Value, fields: &[&str]) -> Option<String> {
+    fields.iter().find_map(|f| {
+        doc.lookup(f)
+            .into_iter()
+            .flat_map(Value::leaves)
+            .next()
+            .map(ToString::to_string)
+    })
+}
+
+/// The first identifier of a Sentinel alert's entity of one of `types` (e.g. `Host.HostName`).
+fn entity(doc: &Value, wanted: &[(&str, &str)]) -> Option<String> {
+    let entities = doc.lookup("sentinel.alert.entities");
+    let all: Vec<&Value> = entities.into_iter().flat_map(Value::leaves).collect();
+    wanted.iter().find_map(|(ty, id)| {
+        all.iter().find_map(|e| {
+            (e.get_path("Type").and_then(Value::as_str) == Some(*ty))
+                .then(|| e.get_path(id).map(ToString::to_string))
+                .flatten()
         })
-        .unwrap_or_else(|| "-".into())
+    })
 }
 
 /// A table of alerts for a terminal.
@@ -55,20 +65,35 @@ pub fn table(out: &mut impl Write, engine: &Engine, alerts: &[Alert]) -> io::Res
         "PRINCIPAL",
         "SOURCE IP",
     ];
-    let rows: Vec<[String; 6]> = alerts
+    // Kibana's alert table hides building-block alerts (the events of a sequence) by default.
+    let mut shown: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.doc.get_path("kibana.alert.building_block_type").is_none())
+        .collect();
+    shown.sort_by_key(|a| (a.original_time.unwrap_or(a.created), a.rule));
+    let rows: Vec<[String; 6]> = shown
         .iter()
         .map(|a| {
-            let time = a.original_time.map_or_else(
-                || "-".into(),
-                |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
-            );
+            let time = a
+                .original_time
+                .unwrap_or(a.created)
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            let d = &a.doc;
+            let target = first(d, TARGET_FIELDS)
+                .or_else(|| entity(d, &[("Host", "HostName"), ("AzureResource", "ResourceId")]));
+            let principal = first(d, PRINCIPAL_FIELDS)
+                .or_else(|| entity(d, &[("Account", "FullName"), ("Account", "Name")]));
+            let ip = first(d, &["source.ip", "source.address"])
+                .or_else(|| entity(d, &[("IP", "Address")]));
+            let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
             [
                 time,
                 engine.rules[a.rule].rule.name.clone(),
                 a.severity.to_string(),
-                first(&a.doc, TARGET_FIELDS),
-                first(&a.doc, PRINCIPAL_FIELDS),
-                first(&a.doc, &["source.ip", "source.address"]),
+                dash(target),
+                dash(principal),
+                dash(ip),
             ]
         })
         .collect();
@@ -94,6 +119,14 @@ pub fn table(out: &mut impl Write, engine: &Engine, alerts: &[Alert]) -> io::Res
     writeln!(out, "{}", line(&header.map(String::from)))?;
     for r in &rows {
         writeln!(out, "{}", line(r))?;
+    }
+    let hidden = alerts.len() - shown.len();
+    if hidden > 0 {
+        writeln!(
+            out,
+            "({hidden} building-block alert{} of sequence events not shown; --format ndjson prints them)",
+            if hidden == 1 { "" } else { "s" }
+        )?;
     }
     Ok(())
 }
