@@ -54,7 +54,9 @@ pub struct Stage {
 pub enum Detail {
     None,
     /// A source, and whether it reads this event.
-    Source { reads: bool },
+    Source {
+        reads: bool,
+    },
     /// The predicate's tree for the event's row (the first that passes, else the first); `None`
     /// when no row reached it.
     Filter(Option<ExprNode>),
@@ -73,7 +75,9 @@ pub enum Detail {
         untimed: bool,
     },
     /// Above a correlating operator: the condition or operator the correlated rows then meet.
-    Deferred { text: String },
+    Deferred {
+        text: String,
+    },
 }
 
 /// One step of a sequence or sample for the event.
@@ -121,18 +125,24 @@ impl NodeValue {
 }
 
 impl ExprNode {
-    /// The node that decides the failure: from a false or null root, the first conjunct that
-    /// is not true, recursively through `and` (and the two-valued wrapper); an `or`, a `not`
-    /// or a leaf stops the descent. Marks the path and returns the deepest node.
-    pub fn mark_failing(&mut self) -> &ExprNode {
+    /// Marks the path to the conditions that decide a failure: from a false or null root, the
+    /// first conjunct that is not true, recursively through `and` (and the two-valued
+    /// wrapper); through an `or`, every alternative; a `not` or a leaf stops the descent.
+    pub fn mark_failing(&mut self) {
         self.failing = true;
-        let next = match self.op {
-            "and" | "is_true" => self.children.iter().position(|c| !c.value.is_true()),
-            _ => None,
-        };
-        match next {
-            Some(i) => self.children[i].mark_failing(),
-            None => self,
+        match self.op {
+            "and" | "is_true" => {
+                if let Some(c) = self.children.iter_mut().find(|c| !c.value.is_true()) {
+                    c.mark_failing();
+                }
+            }
+            // No alternative holds: each fails somewhere.
+            "or" => self
+                .children
+                .iter_mut()
+                .filter(|c| c.op != "literal")
+                .for_each(ExprNode::mark_failing),
+            _ => {}
         }
     }
 
@@ -205,17 +215,28 @@ impl<'a> Walker<'_, 'a> {
         // A projection is compiled into its input's columns: no operator of its own.
         if let Plan::Project(p) = plan {
             let flow = self.walk(node, &p.input, branch);
-            let (rows, out) = match &flow {
-                Flow::Rows(r) => (r.len(), Some(r.len())),
-                Flow::Correlated => (0, None),
-            };
-            self.push(branch, plan, rows, out, false, Detail::None);
+            match &flow {
+                Flow::Rows(r) => {
+                    self.push(branch, plan, r.len(), Some(r.len()), false, Detail::None)
+                }
+                Flow::Correlated => {
+                    let text = operator_line(plan);
+                    self.push(branch, plan, 0, None, false, Detail::Deferred { text });
+                }
+            }
             return flow;
         }
         if let (Node::Source(s), _) = (node, plan) {
             let rows = source_rows(s, self.sources);
             let reads = !rows.is_empty();
-            self.push(branch, plan, 0, Some(rows.len()), !reads, Detail::Source { reads });
+            self.push(
+                branch,
+                plan,
+                0,
+                Some(rows.len()),
+                !reads,
+                Detail::Source { reads },
+            );
             return Flow::Rows(rows);
         }
         let mut flows = Vec::new();
@@ -261,7 +282,14 @@ impl<'a> Walker<'_, 'a> {
                 if drops && let Some(t) = &mut tree {
                     t.mark_failing();
                 }
-                self.push(branch, plan, rows_in, Some(out.len()), drops, Detail::Filter(tree));
+                self.push(
+                    branch,
+                    plan,
+                    rows_in,
+                    Some(out.len()),
+                    drops,
+                    Detail::Filter(tree),
+                );
                 Flow::Rows(out)
             }
             (Node::Eval(_, assigns), Plan::Eval(e)) => {
@@ -319,7 +347,14 @@ impl<'a> Walker<'_, 'a> {
                 let untimed = rows
                     .first()
                     .is_some_and(|p| timestamp_nanos(&self.value(&op.timestamp, &p.row)).is_none());
-                let detail = self.steps(&q.steps, q.until.as_ref(), &op.stages, op.until.as_ref(), &rows, untimed);
+                let detail = self.steps(
+                    &q.steps,
+                    q.until.as_ref(),
+                    &op.stages,
+                    op.until.as_ref(),
+                    &rows,
+                    untimed,
+                );
                 self.correlate(branch, plan, rows_in, detail)
             }
             (Node::Sample(_, op), Plan::Sample(q)) => {
@@ -433,9 +468,13 @@ impl<'a> Walker<'_, 'a> {
         drops: bool,
         detail: Detail,
     ) {
+        let operator = match plan {
+            Plan::Filter(f) => format!("Filter: {}", self.text(&f.predicate)),
+            _ => operator_line(plan),
+        };
         self.stages.push(Stage {
             branch: branch.to_string(),
-            operator: operator_line(plan),
+            operator,
             rows_in,
             rows_out,
             drops,
@@ -490,7 +529,9 @@ impl<'a> Walker<'_, 'a> {
                 .collect(),
         };
         // `exists` names its field without a child node: show the field's value under it.
-        if let (ExprKind::Exists(f), Some(Kind::Exists(slot))) = (&ir.kind, compiled.map(|c| &c.kind)) {
+        if let (ExprKind::Exists(f), Some(Kind::Exists(slot))) =
+            (&ir.kind, compiled.map(|c| &c.kind))
+        {
             children.push(ExprNode {
                 id: ir.id,
                 span: Span::default(),
@@ -504,10 +545,16 @@ impl<'a> Walker<'_, 'a> {
                 children: Vec::new(),
             });
         }
+        let text = match &ir.kind {
+            ExprKind::Field(f) => f.name.clone(),
+            // A key's existence check (EQL) spans only the field's name.
+            ExprKind::Exists(f) if self.text(ir) == f.name => format!("exists({})", f.name),
+            _ => self.text(ir),
+        };
         ExprNode {
             id: ir.id,
             span: ir.span,
-            text: self.text(ir),
+            text,
             op: op_name(&ir.kind),
             value,
             skipped,

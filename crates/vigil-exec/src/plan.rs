@@ -432,7 +432,11 @@ fn exec<'a>(
     match node {
         Node::Source(s) => source_rows(s, sources),
         _ => {
-            let inputs = node.inputs().iter().map(|n| exec(n, sources, ctx)).collect();
+            let inputs = node
+                .inputs()
+                .iter()
+                .map(|n| exec(n, sources, ctx))
+                .collect();
             apply(node, inputs, ctx)
         }
     }

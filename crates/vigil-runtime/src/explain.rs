@@ -236,11 +236,7 @@ fn rule_stage(
         fields
             .iter()
             .map(|f| {
-                let val = engine
-                    .layout()
-                    .get(f)
-                    .and_then(|s| v.row.get(s))
-                    .cloned();
+                let val = engine.layout().get(f).and_then(|s| v.row.get(s)).cloned();
                 (f.clone(), val)
             })
             .collect()

@@ -1,6 +1,7 @@
 //! The `vigil` command.
 
 mod diag;
+mod explain;
 mod hunt;
 mod output;
 
@@ -25,12 +26,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Hunt(hunt::HuntArgs),
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hunt(args) => hunt::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(code) => code,
