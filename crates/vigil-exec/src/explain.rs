@@ -635,3 +635,147 @@ fn operator_line(plan: &Plan) -> String {
     let text = plan.to_string();
     text.lines().next().unwrap_or_default().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use vigil_event::{DataType, Layout, Projection};
+    use vigil_plan::{
+        CmpOp, Expr, ExprKind, MatchOpts, Pattern, Quantifier, SourceKind, WildcardPattern,
+        WildcardToken,
+    };
+
+    use super::*;
+    use crate::{compile, compile_expr};
+
+    const FIELDS: [&str; 3] = ["a", "b", "c"];
+
+    fn field(i: usize) -> Expr {
+        Expr::field(FIELDS[i % 3], DataType::Unknown, Span::default())
+    }
+
+    fn leaf() -> impl Strategy<Value = Expr> {
+        let quant = prop_oneof![
+            Just(Quantifier::Any),
+            Just(Quantifier::NullOnMulti),
+            Just(Quantifier::Scalar)
+        ];
+        (0usize..3, 0usize..5, 0i64..3, quant).prop_map(|(f, kind, n, quant)| {
+            let opts = MatchOpts {
+                quant,
+                ..MatchOpts::ES_QUERY
+            };
+            let s = Span::default();
+            match kind {
+                0 => Expr::compare(CmpOp::Eq, field(f), Expr::literal(n, s), opts, s),
+                1 => Expr::compare(CmpOp::Gt, field(f), Expr::literal(n, s), opts, s),
+                2 => Expr::new(
+                    ExprKind::In {
+                        expr: Box::new(field(f)),
+                        list: vec![Expr::literal("x", s), Expr::literal(n, s)],
+                        opts,
+                    },
+                    s,
+                ),
+                3 => Expr::new(
+                    ExprKind::Match {
+                        expr: Box::new(field(f)),
+                        pattern: Pattern::Wildcard(WildcardPattern {
+                            tokens: vec![WildcardToken::Literal("x".into()), WildcardToken::AnyRun],
+                        }),
+                        opts,
+                    },
+                    s,
+                ),
+                _ => Expr::new(
+                    ExprKind::Exists(vigil_plan::FieldRef {
+                        name: FIELDS[f].into(),
+                        ty: DataType::Unknown,
+                    }),
+                    s,
+                ),
+            }
+        })
+    }
+
+    fn predicate() -> impl Strategy<Value = Expr> {
+        leaf().prop_recursive(3, 16, 3, |inner| {
+            let s = Span::default();
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4)
+                    .prop_map(move |v| Expr::new(ExprKind::And(v), s)),
+                prop::collection::vec(inner.clone(), 2..4)
+                    .prop_map(move |v| Expr::new(ExprKind::Or(v), s)),
+                inner.clone().prop_map(move |e| Expr::not(e, s)),
+                inner.prop_map(move |e| Expr::new(ExprKind::IsTrue(Box::new(e)), s)),
+            ]
+        })
+    }
+
+    fn value() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            Just(Some("0".into())),
+            Just(Some("2".into())),
+            Just(Some("\"x1\"".into())),
+            Just(Some("null".into())),
+            Just(Some("[1, \"x\"]".into())),
+            Just(Some("[]".into())),
+        ]
+    }
+
+    fn check(node: &ExprNode, ir: &Expr, layout: &Layout, row: &Row, ctx: &EvalContext) {
+        // Every node's value is what the executor gives the node evaluated alone.
+        if !matches!(ir.kind, ExprKind::Field(_) | ExprKind::Literal(_)) {
+            let alone =
+                compile_expr(ir, layout)
+                    .expect("compiles")
+                    .eval(row, ctx, &mut crate::NoTrace);
+            assert_eq!(node.value, NodeValue::Value(alone), "{ir}");
+        }
+        for (n, c) in node.children.iter().zip(ir.children()) {
+            check(n, c, layout, row, ctx);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn explain_agrees_with_execution(
+            pred in predicate(),
+            vals in prop::collection::vec(value(), 3),
+        ) {
+            let source = Plan::source(SourceKind::Elastic, vec!["logs".into()], Span::default());
+            let mut plan = source.filter(pred).expect("boolean predicate");
+            plan.assign_ids();
+            let mut layout = Layout::new();
+            for f in FIELDS {
+                layout.intern(f);
+            }
+            let doc: String = FIELDS
+                .iter()
+                .zip(&vals)
+                .filter_map(|(f, v)| v.as_ref().map(|v| format!("\"{f}\": {v}")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let doc = vigil_event::parse_json(format!("{{{doc}}}").as_bytes()).expect("json");
+            let row = Projection::new(&layout).project(&doc);
+            let compiled = compile(&plan, &layout).expect("compiles");
+            let ctx = EvalContext::new(jiff::Timestamp::UNIX_EPOCH);
+            let rows = |_: &Source| vec![(0, &row)];
+            let ex = compiled.explain(&plan, &rows, &ctx, None);
+            let ran = compiled.run([(0, &row)], &ctx).rows.len();
+            let expected = if ran == 0 { Outcome::Dropped } else { Outcome::Matched(ran) };
+            prop_assert_eq!(ex.outcome, expected);
+            let Plan::Filter(f) = &plan else { unreachable!() };
+            let Detail::Filter(Some(tree)) = &ex.stages[1].detail else {
+                panic!("a filter stage");
+            };
+            check(tree, &f.predicate, &layout, &row, &ctx);
+            // A dropped event names a failing node, and that node is not true.
+            if ran == 0 {
+                let failing = tree.failing_node().expect("a failing node");
+                prop_assert!(!failing.value.is_true());
+            }
+        }
+    }
+}

@@ -46,7 +46,8 @@ pub struct RecordExplain {
     /// The input's name and the record's line in it.
     pub input: String,
     pub line: u64,
-    pub format: Option<Format>,
+    /// What the record was read as (`native Azure Activity record`, `Sysmon event`, …).
+    pub kind: &'static str,
     /// Why the record could not be read or decoded.
     pub error: Option<String>,
     /// The literal prefilter would skip the record (no rule literal in its bytes).
@@ -112,7 +113,7 @@ pub fn explain(
         let mut rec = RecordExplain {
             input: name,
             line,
-            format: None,
+            kind: "",
             error: None,
             prefiltered: false,
             views: Vec::new(),
@@ -122,7 +123,7 @@ pub fn explain(
         match result {
             Err(e) => rec.error = Some(e),
             Ok((d, prefiltered)) => {
-                rec.format = Some(d.format);
+                rec.kind = record_kind(d.format, d.pending_endpoint.is_some(), &d.views);
                 rec.prefiltered = prefiltered;
                 views = d.views;
                 if let Some(doc) = d.pending_endpoint {
@@ -165,6 +166,16 @@ pub fn explain_bytes(
         .iter()
         .map(|v| explain_view(engine, er, v, now))
         .collect())
+}
+
+fn record_kind(format: Format, endpoint: bool, views: &[View]) -> &'static str {
+    match format {
+        Format::AzureActivity => "native Azure Activity record",
+        _ if endpoint => "Sysmon event",
+        _ if views.iter().any(|v| v.table.is_some()) => "table row",
+        Format::Ecs => "ECS document",
+        Format::Unknown => "JSON record",
+    }
 }
 
 fn record_verdict(rec: &RecordExplain) -> Verdict {

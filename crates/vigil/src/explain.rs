@@ -207,15 +207,14 @@ impl Paint {
 fn render_record(n: usize, r: &RecordExplain, er: &EngineRule, color: bool) -> String {
     let p = Paint(color);
     let mut s = String::new();
-    let format = r.format.map_or("", format_name);
     let _ = writeln!(
         s,
         "{} ({}:{}){}{}",
         p.bold(&format!("record {n}")),
         r.input,
         r.line,
-        if format.is_empty() { "" } else { ", " },
-        format
+        if r.kind.is_empty() { "" } else { ", " },
+        r.kind
     );
     if let Some(e) = &r.error {
         let _ = writeln!(s, "  cannot read the record: {e}");
@@ -255,14 +254,6 @@ fn reads_text(er: &EngineRule) -> String {
         Reads::Indices(i) if i.is_empty() => "ECS documents".into(),
         Reads::Indices(i) => format!("ECS documents in {}", i.join(", ")),
         Reads::Tables(t) => format!("{} rows", t.join(", ")),
-    }
-}
-
-fn format_name(f: vigil_normalize::Format) -> &'static str {
-    match f {
-        vigil_normalize::Format::AzureActivity => "native Azure Activity record",
-        vigil_normalize::Format::Ecs => "ECS document",
-        vigil_normalize::Format::Unknown => "JSON record",
     }
 }
 
@@ -518,7 +509,7 @@ fn record_json(r: &RecordExplain, er: &EngineRule) -> Json {
         "rule": {"rule_id": er.rule.rule_id, "name": er.rule.name},
         "input": r.input,
         "line": r.line,
-        "format": r.format.map(format_name),
+        "kind": r.kind,
         "error": r.error,
         "prefiltered": r.prefiltered,
         "verdict": verdict_key(r.verdict),

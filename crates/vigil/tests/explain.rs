@@ -383,3 +383,133 @@ fn explain_verdicts_agree_with_hunt() {
         assert_eq!(explained, hunted, "{rule}: explain and hunt disagree");
     }
 }
+
+/// A Sysmon process creation (Event ID 1) as the EVTX reader gives it.
+fn sysmon(
+    secs: u32,
+    guid: &str,
+    pid: u32,
+    image: &str,
+    cmd: &str,
+    parent: (&str, u32, &str),
+) -> Value {
+    serde_json::json!({"Event": {
+        "System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": 1, "Computer": "host-a", "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "EventRecordID": pid,
+        },
+        "EventData": {
+            "UtcTime": format!("2026-05-18 10:00:{secs:02}.000"), "ProcessGuid": guid,
+            "ProcessId": pid.to_string(), "Image": image, "CommandLine": cmd,
+            "User": "NT AUTHORITY\\SYSTEM", "ParentProcessGuid": parent.0,
+            "ParentProcessId": parent.1.to_string(), "ParentImage": parent.2,
+        }
+    }})
+}
+
+#[test]
+fn sysmon_events_are_explained_as_endpoint_documents() {
+    let handler = r"C:\Packages\Plugins\Microsoft.Compute.CustomScriptExtension\1.10\bin\CustomScriptHandler.exe";
+    let ps = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe";
+    // Out of time order: the lineage is rebuilt in time order, as hunt does.
+    let records = [
+        sysmon(
+            5,
+            "{B}",
+            200,
+            ps,
+            "powershell.exe -NoProfile -EncodedCommand SQBFAFgA",
+            ("{A}", 100, handler),
+        ),
+        sysmon(
+            1,
+            "{A}",
+            100,
+            handler,
+            "CustomScriptHandler.exe",
+            ("{Z}", 4, r"C:\Windows\System32\services.exe"),
+        ),
+        sysmon(
+            9,
+            "{C}",
+            300,
+            ps,
+            "powershell.exe -File x.ps1",
+            ("{A}", 100, handler),
+        ),
+    ];
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let input = TempFile::with_bytes("ndjson", text.as_bytes());
+    let rule = fixture("eql_sysmon_encoded_powershell.toml");
+    let out = vigil(&[
+        "explain",
+        "--rule",
+        &rule,
+        "--format",
+        "json",
+        input.0.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = parse_ndjson(&out.stdout);
+    let got: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap_or(""), verdict(d).0))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Sysmon event", "alert"),
+            ("Sysmon event", "no_alert"),
+            ("Sysmon event", "no_alert")
+        ]
+    );
+    assert!(
+        verdict(&docs[1])
+            .1
+            .contains("`process.name : \"powershell.exe\"`")
+    );
+    assert!(
+        verdict(&docs[2])
+            .1
+            .contains("`process.command_line : \"* -EncodedCommand *\"`")
+    );
+}
+
+#[test]
+fn events_from_standard_input() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "explain",
+            "--rule",
+            &fixture("kuery_extension_write.toml"),
+            "--format",
+            "json",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run vigil");
+    let body = format!(
+        "{{\"records\": [{}, {}]}}",
+        ext_write().to_json(),
+        ext_write().failure().to_json()
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let docs = parse_ndjson(&out.stdout);
+    let verdicts: Vec<&str> = docs.iter().map(|d| verdict(d).0).collect();
+    assert_eq!(verdicts, ["alert", "no_alert"]);
+}
