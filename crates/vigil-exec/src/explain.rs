@@ -392,7 +392,13 @@ impl<'a> Walker<'_, 'a> {
     }
 
     /// A sequence or sample: the event is kept for correlation when it can fill a step.
-    fn correlate(&mut self, branch: &str, plan: &Plan, rows_in: usize, detail: Detail) -> Flow<'a> {
+    fn correlate(
+        &mut self,
+        branch: &str,
+        plan: &Plan,
+        rows_in: usize,
+        mut detail: Detail,
+    ) -> Flow<'a> {
         let fills = match &detail {
             Detail::Steps { steps, untimed, .. } => !untimed && steps.iter().any(|s| s.fills),
             _ => false,
@@ -401,6 +407,12 @@ impl<'a> Walker<'_, 'a> {
             self.push(branch, plan, rows_in, None, false, detail);
             Flow::Correlated
         } else {
+            // Dropped: each step the event could have filled says why it does not.
+            if let Detail::Steps { steps, .. } = &mut detail {
+                for s in steps.iter_mut().filter(|s| !s.missing) {
+                    s.filter.mark_failing();
+                }
+            }
             self.push(branch, plan, rows_in, Some(0), rows_in > 0, detail);
             Flow::Rows(Vec::new())
         }
@@ -423,11 +435,8 @@ impl<'a> Walker<'_, 'a> {
             };
         };
         let step = |number: usize, s: &vigil_plan::SequenceStep, c: &SeqStage| {
-            let mut filter = self.expr(&s.filter, &c.filter, &first.row);
+            let filter = self.expr(&s.filter, &c.filter, &first.row);
             let fills = filter.value.is_true();
-            if !fills && !s.missing {
-                filter.mark_failing();
-            }
             let keys = s
                 .keys
                 .iter()
@@ -470,6 +479,12 @@ impl<'a> Walker<'_, 'a> {
     ) {
         let operator = match plan {
             Plan::Filter(f) => format!("Filter: {}", self.text(&f.predicate)),
+            Plan::Sequence(q) => self
+                .excerpt(q.span)
+                .map_or_else(|| operator_line(plan), |t| format!("Sequence: {t}")),
+            Plan::Sample(q) => self
+                .excerpt(q.span)
+                .map_or_else(|| operator_line(plan), |t| format!("Sample: {t}")),
             _ => operator_line(plan),
         };
         self.stages.push(Stage {
@@ -565,14 +580,16 @@ impl<'a> Walker<'_, 'a> {
 
     /// The query text of a node, whitespace collapsed; the plan's text when the span is unknown.
     fn text(&self, e: &Expr) -> String {
-        let excerpt = self
+        self.excerpt(e.span).unwrap_or_else(|| e.to_string())
+    }
+
+    /// The query text at `span`, whitespace collapsed.
+    fn excerpt(&self, span: Span) -> Option<String> {
+        let t = self
             .query
-            .filter(|_| !e.span.is_empty())
-            .and_then(|q| q.get(e.span.range()));
-        match excerpt {
-            Some(t) => t.split_whitespace().collect::<Vec<_>>().join(" "),
-            None => e.to_string(),
-        }
+            .filter(|_| !span.is_empty())
+            .and_then(|q| q.get(span.range()))?;
+        Some(t.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 

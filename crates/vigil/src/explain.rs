@@ -163,17 +163,20 @@ fn find_rule(spec: &str, dirs: &[PathBuf]) -> anyhow::Result<vigil_rules::Rule> 
 
 fn header(er: &EngineRule) -> String {
     let lang = er.rule.kind.query().map_or("", |(l, _)| l);
+    let ty = er.rule.kind.type_name();
+    let kind = if lang == ty || lang.is_empty() {
+        ty.to_string()
+    } else {
+        format!("{lang} {ty}")
+    };
     let reads = match &er.reads {
         Reads::Indices(i) if i.is_empty() => "any index".to_string(),
         Reads::Indices(i) => format!("indices {}", i.join(", ")),
         Reads::Tables(t) => format!("tables {}", t.join(", ")),
     };
     format!(
-        "rule: {} ({} {}, reads {reads})\n      {}\n",
-        er.rule.name,
-        lang,
-        er.rule.kind.type_name(),
-        er.rule.source.path
+        "rule: {} ({kind}, reads {reads})\n      {}\n",
+        er.rule.name, er.rule.source.path
     )
 }
 
@@ -295,7 +298,11 @@ fn render_stage(s: &mut String, st: &Stage, p: &Paint) {
         (Some(0), _) if st.rows_in == 0 => p.dim("not reached"),
         (Some(o), _) if st.drops => p.red(&format!("{} → {o} rows  ✗ drops the event", st.rows_in)),
         (Some(o), _) => format!("{} → {o} rows", st.rows_in),
-        (None, _) => format!("{} row(s) → kept for correlation", st.rows_in),
+        (None, Detail::Aggregate { .. }) => format!("{} row(s) → aggregated", st.rows_in),
+        (None, Detail::Steps { .. }) => {
+            format!("{} row(s) → waits for the other steps", st.rows_in)
+        }
+        (None, _) => format!("{} row(s) → joined with other events", st.rows_in),
     };
     let op = match &st.detail {
         Detail::Deferred { text } => format!("then: {}", truncate(text, 100)),

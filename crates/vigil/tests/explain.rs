@@ -513,3 +513,27 @@ fn events_from_standard_input() {
     let verdicts: Vec<&str> = docs.iter().map(|d| verdict(d).0).collect();
     assert_eq!(verdicts, ["alert", "no_alert"]);
 }
+
+#[test]
+fn threshold_and_new_terms_say_what_they_need() {
+    let docs = explain_json(
+        "tests/fixtures/rules/threshold_busy_user.toml",
+        &ext_write(),
+        &[],
+    );
+    assert_eq!(docs[0]["verdict"], "depends");
+    let note = docs[0]["views"][0]["notes"][0].as_str().unwrap_or("");
+    assert!(
+        note.contains("claims_initiated_by_user.name=alice@contoso.com")
+            && note.contains("at least 3 events"),
+        "{note}"
+    );
+    let docs = explain_json(
+        "tests/fixtures/rules/new_terms_resource_ip.toml",
+        &ext_write(),
+        &[],
+    );
+    assert_eq!(docs[0]["verdict"], "depends");
+    let note = docs[0]["views"][0]["notes"][0].as_str().unwrap_or("");
+    assert!(note.contains("source.ip=81.2.69.160"), "{note}");
+}
