@@ -226,7 +226,7 @@ impl<'a> Walker<'_, 'a> {
             }
             return flow;
         }
-        if let (Node::Source(s), _) = (node, plan) {
+        if let Node::Source(s) = node {
             let rows = source_rows(s, self.sources);
             let reads = !rows.is_empty();
             self.push(
@@ -296,12 +296,11 @@ impl<'a> Walker<'_, 'a> {
                 let mut cols = Vec::new();
                 if let Some(first) = inputs.first().and_then(|r| r.first()) {
                     let mut row = first.row.clone().into_owned();
-                    let mut seen = Vec::new();
-                    eval_assigns(&mut row, assigns, self.ctx, &mut |c, r| {
-                        seen.push((c.clone(), r.clone()));
-                    });
-                    for (a, (c, r)) in e.assigns.iter().zip(seen) {
-                        cols.push((a.name.clone(), self.expr(&a.expr, &c, &r)));
+                    // Each column is explained on the row as it was when it was computed.
+                    let mut before = Vec::new();
+                    eval_assigns(&mut row, assigns, self.ctx, &mut |r| before.push(r.clone()));
+                    for ((a, (_, c)), r) in e.assigns.iter().zip(assigns).zip(before) {
+                        cols.push((a.name.clone(), self.expr(&a.expr, c, &r)));
                     }
                 }
                 self.pass(node, plan, branch, inputs, Detail::Eval(cols))

@@ -456,16 +456,16 @@ pub(crate) fn source_rows<'a>(
         .collect()
 }
 
-/// Sets the computed columns of a row in order (each sees the ones before it), telling
-/// `seen` each column's expression and value.
+/// Sets the computed columns of a row in order (each sees the ones before it), showing
+/// `before` the row each column is computed on.
 pub(crate) fn eval_assigns(
     row: &mut Row,
     assigns: &[(SlotId, CompiledExpr)],
     ctx: &EvalContext,
-    seen: &mut dyn FnMut(&CompiledExpr, &Row),
+    before: &mut dyn FnMut(&Row),
 ) {
     for (slot, e) in assigns {
-        seen(e, row);
+        before(row);
         let v = e.eval(row, ctx, &mut NoTrace);
         row.set(*slot, (!v.is_null()).then_some(v));
     }
@@ -522,7 +522,7 @@ pub(crate) fn apply<'a>(
         Node::Eval(_, assigns) => {
             let mut rows = input();
             for p in &mut rows {
-                eval_assigns(p.row.to_mut(), assigns, ctx, &mut |_, _| {});
+                eval_assigns(p.row.to_mut(), assigns, ctx, &mut |_| {});
             }
             rows
         }

@@ -247,6 +247,8 @@ fn sentinel_summarize_and_trigger() {
         "{text}"
     );
     assert!(text.contains("then: VMCount >= 2"), "{text}");
+    // `extend VMName = …` is shown with its value for the event.
+    assert!(text.contains("VMName = \"VM-A\""), "{text}");
 }
 
 #[test]
