@@ -498,7 +498,19 @@ impl Lowerer<'_> {
     fn event_filter(&self, e: &EventQuery) -> Result<IrExpr, LowerError> {
         let (cond, script) = self.pred(&e.condition)?;
         let cond = is_true(cond, script);
-        Ok(match self.category(&e.category, e.span.0) {
+        // The category check points at the category word, not the whole `… where …`.
+        let whole = e.span.0;
+        let cat_span = match &e.category {
+            Category::Name { name, quoted } => {
+                let len = name.len() + if *quoted { 2 } else { 0 };
+                Span::new(
+                    whole.start as usize,
+                    (whole.start as usize + len).min(whole.end as usize),
+                )
+            }
+            Category::Any => whole,
+        };
+        Ok(match self.category(&e.category, cat_span) {
             Some(cat) => match cond.kind {
                 ExprKind::Literal(Value::Bool(true)) => cat,
                 _ => conj(vec![cat, cond], e.span.0),

@@ -39,14 +39,14 @@ impl Columns {
 /// A compiled plan, bound to the layout it was compiled against.
 #[derive(Clone, Debug)]
 pub struct CompiledPlan {
-    root: Node,
+    pub(crate) root: Node,
     columns: Columns,
     width: usize,
 }
 
 /// A compiled operator.
 #[derive(Clone, Debug)]
-enum Node {
+pub(crate) enum Node {
     Source(Source),
     Values(Vec<Row>),
     Filter(Box<Node>, Box<CompiledExpr>),
@@ -63,19 +63,19 @@ enum Node {
 }
 
 #[derive(Clone, Debug)]
-struct AggregateOp {
-    keys: Vec<(SlotId, CompiledExpr)>,
-    aggs: Vec<AggOp>,
+pub(crate) struct AggregateOp {
+    pub(crate) keys: Vec<(SlotId, CompiledExpr)>,
+    pub(crate) aggs: Vec<AggOp>,
     inline: bool,
     expand_keys: bool,
 }
 
 #[derive(Clone, Debug)]
-struct AggOp {
+pub(crate) struct AggOp {
     slot: SlotId,
     factory: AggFactory,
     args: Vec<CompiledExpr>,
-    filter: Option<CompiledExpr>,
+    pub(crate) filter: Option<CompiledExpr>,
 }
 
 /// A result row and the source events it comes from.
@@ -430,14 +430,82 @@ fn exec<'a>(
     ctx: &EvalContext,
 ) -> Vec<Pending<'a>> {
     match node {
-        Node::Source(s) => sources(s)
-            .into_iter()
-            .map(|(i, r)| Pending {
-                row: Cow::Borrowed(r),
-                origin: Some(i),
-                members: Vec::new(),
-            })
-            .collect(),
+        Node::Source(s) => source_rows(s, sources),
+        _ => {
+            let inputs = node
+                .inputs()
+                .iter()
+                .map(|n| exec(n, sources, ctx))
+                .collect();
+            apply(node, inputs, ctx)
+        }
+    }
+}
+
+pub(crate) fn source_rows<'a>(
+    s: &Source,
+    sources: &dyn Fn(&Source) -> Vec<(usize, &'a Row)>,
+) -> Vec<Pending<'a>> {
+    sources(s)
+        .into_iter()
+        .map(|(i, r)| Pending {
+            row: Cow::Borrowed(r),
+            origin: Some(i),
+            members: Vec::new(),
+        })
+        .collect()
+}
+
+/// Sets the computed columns of a row in order (each sees the ones before it), showing
+/// `before` the row each column is computed on.
+pub(crate) fn eval_assigns(
+    row: &mut Row,
+    assigns: &[(SlotId, CompiledExpr)],
+    ctx: &EvalContext,
+    before: &mut dyn FnMut(&Row),
+) {
+    for (slot, e) in assigns {
+        before(row);
+        let v = e.eval(row, ctx, &mut NoTrace);
+        row.set(*slot, (!v.is_null()).then_some(v));
+    }
+}
+
+impl Node {
+    /// The operator's inputs, in order.
+    pub(crate) fn inputs(&self) -> Vec<&Node> {
+        match self {
+            Node::Source(_) | Node::Values(_) => vec![],
+            Node::Join(l, r, _) => vec![l, r],
+            Node::Union(inputs, _) => inputs.iter().collect(),
+            Node::Filter(i, _)
+            | Node::Eval(i, _)
+            | Node::Sort(i, _)
+            | Node::Limit(i, _, _)
+            | Node::Aggregate(i, _)
+            | Node::MvExpand(i, _, _)
+            | Node::Extract(i, _)
+            | Node::Sequence(i, _)
+            | Node::Sample(i, _) => vec![i],
+        }
+    }
+}
+
+/// One operator over its inputs' rows (one list per input, in order). `explain` steps
+/// through a plan with this, so it sees exactly what execution does.
+pub(crate) fn apply<'a>(
+    node: &Node,
+    inputs: Vec<Vec<Pending<'a>>>,
+    ctx: &EvalContext,
+) -> Vec<Pending<'a>> {
+    if let Node::Union(_, op) = node {
+        return op.run(inputs);
+    }
+    let mut inputs = inputs.into_iter();
+    let mut input = move || inputs.next().unwrap_or_default();
+    match node {
+        // Sources are read by the caller.
+        Node::Source(_) => Vec::new(),
         Node::Values(rows) => rows
             .iter()
             .map(|r| Pending {
@@ -446,23 +514,20 @@ fn exec<'a>(
                 members: Vec::new(),
             })
             .collect(),
-        Node::Filter(input, pred) => {
-            let mut rows = exec(input, sources, ctx);
+        Node::Filter(_, pred) => {
+            let mut rows = input();
             rows.retain(|p| pred.matches(&p.row, ctx));
             rows
         }
-        Node::Eval(input, assigns) => {
-            let mut rows = exec(input, sources, ctx);
+        Node::Eval(_, assigns) => {
+            let mut rows = input();
             for p in &mut rows {
-                for (slot, e) in assigns {
-                    let v = e.eval(&p.row, ctx, &mut NoTrace);
-                    p.row.to_mut().set(*slot, (!v.is_null()).then_some(v));
-                }
+                eval_assigns(p.row.to_mut(), assigns, ctx, &mut |_| {});
             }
             rows
         }
-        Node::Sort(input, keys) => {
-            let rows = exec(input, sources, ctx);
+        Node::Sort(_, keys) => {
+            let rows = input();
             let mut keyed: Vec<(Vec<Value>, Pending<'a>)> = rows
                 .into_iter()
                 .map(|p| {
@@ -486,8 +551,8 @@ fn exec<'a>(
             });
             keyed.into_iter().map(|(_, p)| p).collect()
         }
-        Node::Limit(input, n, from_end) => {
-            let mut rows = exec(input, sources, ctx);
+        Node::Limit(_, n, from_end) => {
+            let mut rows = input();
             let n = usize::try_from(*n).unwrap_or(usize::MAX);
             if rows.len() > n {
                 if *from_end {
@@ -498,15 +563,18 @@ fn exec<'a>(
             }
             rows
         }
-        Node::Aggregate(input, op) => aggregate(exec(input, sources, ctx), op, ctx),
-        Node::Join(l, r, op) => op.run(exec(l, sources, ctx), exec(r, sources, ctx)),
-        Node::Union(inputs, op) => op.run(inputs.iter().map(|n| exec(n, sources, ctx)).collect()),
-        Node::Extract(input, op) => op.run(exec(input, sources, ctx), ctx),
-        Node::Sequence(input, op) => op.run(exec(input, sources, ctx), ctx),
-        Node::Sample(input, op) => op.run(exec(input, sources, ctx), ctx),
-        Node::MvExpand(input, slot, limit) => {
+        Node::Aggregate(_, op) => aggregate(input(), op, ctx),
+        Node::Join(_, _, op) => {
+            let left = input();
+            op.run(left, input())
+        }
+        Node::Union(..) => Vec::new(),
+        Node::Extract(_, op) => op.run(input(), ctx),
+        Node::Sequence(_, op) => op.run(input(), ctx),
+        Node::Sample(_, op) => op.run(input(), ctx),
+        Node::MvExpand(_, slot, limit) => {
             let mut out = Vec::new();
-            for p in exec(input, sources, ctx) {
+            for p in input() {
                 match p.row.get(*slot) {
                     Some(Value::Array(items)) if !items.is_empty() => {
                         let take = limit.map_or(items.len(), |l| {

@@ -20,7 +20,7 @@ use crate::sequence::{Stage, compile_stages, key_combinations, sort_key_values};
 
 #[derive(Clone, Debug)]
 pub(crate) struct SampleOp {
-    stages: Vec<Stage>,
+    pub(crate) stages: Vec<Stage>,
     max_per_key: usize,
     keys_slot: SlotId,
 }

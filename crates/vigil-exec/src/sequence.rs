@@ -35,10 +35,10 @@ pub(crate) struct Stage {
 
 #[derive(Clone, Debug)]
 pub(crate) struct SequenceOp {
-    stages: Vec<Stage>,
-    until: Option<Stage>,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) until: Option<Stage>,
     maxspan: Option<i128>,
-    timestamp: CompiledExpr,
+    pub(crate) timestamp: CompiledExpr,
     tiebreaker: Option<CompiledExpr>,
     /// Output column holding the join key values (an array, nulls kept).
     keys_slot: SlotId,
@@ -290,7 +290,7 @@ struct InFlight {
     times: Vec<i128>,
 }
 
-fn timestamp_nanos(v: &Value) -> Option<i128> {
+pub(crate) fn timestamp_nanos(v: &Value) -> Option<i128> {
     match v {
         Value::Date(t) => Some(t.as_nanosecond()),
         Value::Int(ms) => Some(i128::from(*ms) * 1_000_000),

@@ -301,7 +301,8 @@ fn write_unquoted(f: &mut Formatter<'_>, text: &str) -> fmt::Result {
                     .zip(&w)
                     .all(|(a, b)| a.eq_ignore_ascii_case(b))
         };
-        let prev_space = i > 0 && crate::lexer::is_space(chars[i - 1]);
+        // At the start of the literal the printer's previous character may be a space too.
+        let prev_space = i == 0 || crate::lexer::is_space(chars[i - 1]);
         // At the end of the literal the printer's next character may be a space (`a or b`).
         let next_space = |len: usize| {
             chars

@@ -109,7 +109,10 @@ impl Lowerer<'_> {
                     .iter()
                     .map(|f| self.values(f, values, span))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Expr::or(items, span))
+                // A single comparison stands for the whole `field: value` text.
+                let mut e = Expr::or(items, span);
+                e.span = span;
+                Ok(e)
             }
             Node::FreeText { value, .. } => {
                 if value.is_star() {

@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod engine;
 pub mod executor;
+pub mod explain;
 pub mod hunt;
 pub mod prefilter;
 pub mod query;

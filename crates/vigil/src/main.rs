@@ -3,6 +3,7 @@
 mod check;
 mod config;
 mod diag;
+mod explain;
 mod hunt;
 mod output;
 mod query;
@@ -28,19 +29,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Check(check::CheckArgs),
     Hunt(hunt::HuntArgs),
-    Query(query::QueryArgs),
+    Check(check::CheckArgs),
     Test(test::TestArgs),
+    Explain(explain::ExplainArgs),
+    Query(query::QueryArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check(args) => check::run(args),
         Command::Hunt(args) => hunt::run(args),
-        Command::Query(args) => query::run(args),
+        Command::Check(args) => check::run(args),
         Command::Test(args) => test::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Query(args) => query::run(args),
     };
     match result {
         Ok(code) => code,
