@@ -347,27 +347,31 @@ impl CompiledPlan {
         out
     }
 
-    /// The filter applied directly above the source, when the plan has one: it decides alone
-    /// whether an event matters to the plan.
-    pub fn source_filter(&self) -> Option<&CompiledExpr> {
+    /// The filters stacked directly above the source (Kibana's `filters`, then the query): together
+    /// they decide alone whether an event matters to the plan. Empty when there are none.
+    pub fn source_filters(&self) -> Vec<&CompiledExpr> {
         let mut n = &self.root;
+        let mut chain = Vec::new();
         loop {
             match n {
-                Node::Filter(input, pred) if matches!(**input, Node::Source(_)) => {
-                    return Some(pred);
+                Node::Filter(i, pred) => {
+                    chain.push(&**pred);
+                    n = i;
                 }
-                Node::Filter(i, _)
-                | Node::Eval(i, _)
+                Node::Source(_) => return chain,
+                Node::Eval(i, _)
                 | Node::Sort(i, _)
                 | Node::Limit(i, _, _)
                 | Node::Aggregate(i, _)
                 | Node::MvExpand(i, _, _)
                 | Node::Extract(i, _)
                 | Node::Sequence(i, _)
-                | Node::Sample(i, _) => n = i,
-                Node::Source(_) | Node::Values(_) | Node::Join(..) | Node::Union(..) => {
-                    return None;
+                | Node::Sample(i, _) => {
+                    // Filters above another operator are not about single events.
+                    chain.clear();
+                    n = i;
                 }
+                Node::Values(_) | Node::Join(..) | Node::Union(..) => return Vec::new(),
             }
         }
     }

@@ -165,14 +165,15 @@ fn matching_window(
 ) -> Vec<(Timestamp, usize)> {
     let window = store.window(ri, run.from, run.to);
     let ctx = EvalContext::new(run.now);
-    match er.compiled.source_filter() {
-        Some(f) => window
-            .iter()
-            .copied()
-            .filter(|&(_, ci)| f.matches(&store.candidates[ci].row, &ctx))
-            .collect(),
-        None => window.to_vec(),
-    }
+    let filters = er.compiled.source_filters();
+    window
+        .iter()
+        .copied()
+        .filter(|&(_, ci)| {
+            let row = &store.candidates[ci].row;
+            filters.iter().all(|f| f.matches(row, &ctx))
+        })
+        .collect()
 }
 
 /// Runs the rule's plan over the events of the run's window, at the run's time.
