@@ -325,21 +325,7 @@ impl CompiledPlan {
         fn walk<'a>(n: &'a Node, out: &mut Vec<&'a Source>) {
             match n {
                 Node::Source(s) => out.push(s),
-                Node::Values(_) => {}
-                Node::Join(l, r, _) => {
-                    walk(l, out);
-                    walk(r, out);
-                }
-                Node::Union(inputs, _) => inputs.iter().for_each(|i| walk(i, out)),
-                Node::Filter(i, _)
-                | Node::Eval(i, _)
-                | Node::Sort(i, _)
-                | Node::Limit(i, _, _)
-                | Node::Aggregate(i, _)
-                | Node::MvExpand(i, _, _)
-                | Node::Extract(i, _)
-                | Node::Sequence(i, _)
-                | Node::Sample(i, _) => walk(i, out),
+                other => other.inputs().into_iter().for_each(|i| walk(i, out)),
             }
         }
         let mut out = Vec::new();
@@ -359,19 +345,14 @@ impl CompiledPlan {
                     n = i;
                 }
                 Node::Source(_) => return chain,
-                Node::Eval(i, _)
-                | Node::Sort(i, _)
-                | Node::Limit(i, _, _)
-                | Node::Aggregate(i, _)
-                | Node::MvExpand(i, _, _)
-                | Node::Extract(i, _)
-                | Node::Sequence(i, _)
-                | Node::Sample(i, _) => {
+                other => match other.inputs()[..] {
                     // Filters above another operator are not about single events.
-                    chain.clear();
-                    n = i;
-                }
-                Node::Values(_) | Node::Join(..) | Node::Union(..) => return Vec::new(),
+                    [input] => {
+                        chain.clear();
+                        n = input;
+                    }
+                    _ => return Vec::new(),
+                },
             }
         }
     }

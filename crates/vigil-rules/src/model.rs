@@ -352,9 +352,30 @@ impl Rule {
                 });
             }
         };
+        let source = RuleSource {
+            path: path.into(),
+            text: Arc::from(query),
+            query_span: Some(0..query.len()),
+            query_verbatim: true,
+        };
         Ok(Rule {
-            rule_id: format!("ad-hoc-{language}"),
-            name: format!("ad-hoc {language} query"),
+            severity: Severity::Low,
+            risk_score: 21,
+            ..Rule::new(
+                format!("ad-hoc-{language}"),
+                format!("ad-hoc {language} query"),
+                kind,
+                source,
+            )
+        })
+    }
+
+    /// A rule with only what every rule has; the rest at the defaults Kibana gives an omitted
+    /// field (enabled, default schedule, no metadata).
+    pub fn new(rule_id: String, name: String, kind: RuleKind, source: RuleSource) -> Rule {
+        Rule {
+            rule_id,
+            name,
             description: String::new(),
             severity: Severity::Low,
             risk_score: 21,
@@ -380,13 +401,8 @@ impl Rule {
             enabled: true,
             filters: Vec::new(),
             unmodelled: BTreeMap::new(),
-            source: RuleSource {
-                path: path.into(),
-                text: Arc::from(query),
-                query_span: Some(0..query.len()),
-                query_verbatim: true,
-            },
-        })
+            source,
+        }
     }
 
     /// The rule's plan, built by its language's front-end, with its filters applied.

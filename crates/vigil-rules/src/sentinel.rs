@@ -278,40 +278,20 @@ fn sentinel_rule(
     if let Some(v) = version {
         unmodelled.insert("version".into(), v);
     }
+    let source = RuleSource {
+        path: path.into(),
+        text: Arc::from(text),
+        query_span,
+        query_verbatim,
+    };
     Rule {
-        rule_id: id,
-        name,
         description,
         severity,
         risk_score,
-        kind: RuleKind::Sentinel(sentinel),
-        index: Vec::new(),
         schedule,
-        timestamp_override: None,
-        timestamp_override_fallback_disabled: false,
-        tags: Vec::new(),
-        author: Vec::new(),
-        references: Vec::new(),
-        license: None,
-        false_positives: Vec::new(),
-        note: None,
-        setup: None,
         threat,
-        investigation_fields: Vec::new(),
-        alert_suppression: None,
-        severity_mapping: Vec::new(),
-        building_block: false,
-        rule_name_override: None,
-        version: None,
-        enabled: true,
-        filters: Vec::new(),
         unmodelled,
-        source: RuleSource {
-            path: path.into(),
-            text: Arc::from(text),
-            query_span,
-            query_verbatim,
-        },
+        ..Rule::new(id, name, RuleKind::Sentinel(sentinel), source)
     }
 }
 

@@ -179,9 +179,19 @@ fn matching_window(
 /// Runs the rule's plan over the events of the run's window, at the run's time.
 fn exec_window(er: &EngineRule, ri: usize, run: &Run, store: &EventStore) -> ExecOutput {
     let window = store.window(ri, run.from, run.to);
-    let ctx = EvalContext::new(run.now);
+    exec_events(er, store, window, &EvalContext::new(run.now))
+}
+
+/// Runs the rule's plan over `events` (time, candidate) in order: each source gets the events
+/// of its indices or table.
+pub(crate) fn exec_events<T>(
+    er: &EngineRule,
+    store: &EventStore,
+    events: &[(T, usize)],
+    ctx: &EvalContext,
+) -> ExecOutput {
     let rows = |source: &vigil_plan::Source| -> Vec<(usize, &vigil_event::Row)> {
-        window
+        events
             .iter()
             .filter(|&&(_, ci)| {
                 let c = &store.candidates[ci];
@@ -190,7 +200,7 @@ fn exec_window(er: &EngineRule, ri: usize, run: &Run, store: &EventStore) -> Exe
             .map(|&(_, ci)| (ci, &store.candidates[ci].row))
             .collect()
     };
-    er.compiled.run_sources(&rows, &ctx)
+    er.compiled.run_sources(&rows, ctx)
 }
 
 /// The result columns of a row as a document: names with dots become nested objects, as

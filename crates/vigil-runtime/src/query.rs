@@ -9,7 +9,8 @@ use vigil_event::{Map, Value};
 use vigil_exec::{Columns, EvalContext};
 use vigil_ingest::Inputs;
 
-use crate::engine::{Engine, source_reads};
+use crate::engine::Engine;
+use crate::executor::exec_events;
 use crate::hunt::{HuntError, HuntOptions, HuntReport, candidate_doc, read_inputs};
 use crate::store::EventStore;
 
@@ -59,18 +60,7 @@ pub fn query(
         .filter_map(|(ci, c)| c.hits.iter().find(|h| h.0 == 0).map(|h| (h.1, ci)))
         .collect();
     events.sort_by_key(|&(t, ci)| (t.is_none(), t, ci));
-    let ctx = EvalContext::new(now);
-    let rows = |source: &vigil_plan::Source| -> Vec<(usize, &vigil_event::Row)> {
-        events
-            .iter()
-            .filter(|&&(_, ci)| {
-                let c = &store.candidates[ci];
-                source_reads(source, c.table.as_deref(), c.index.as_deref())
-            })
-            .map(|&(_, ci)| (ci, &store.candidates[ci].row))
-            .collect()
-    };
-    let result = er.compiled.run_sources(&rows, &ctx);
+    let result = exec_events(er, &store, &events, &EvalContext::new(now));
     let (computed, explicit) = match &result.columns {
         Columns::Events { computed } => (computed, false),
         Columns::Explicit(cols) => (cols, true),
