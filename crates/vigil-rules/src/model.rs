@@ -154,6 +154,22 @@ pub struct SentinelRule {
     pub nrt: bool,
 }
 
+impl SentinelRule {
+    /// A rule that alerts on every result row, with no entities or details (a `.kql` file,
+    /// an ad-hoc query).
+    pub fn query_only(query: String) -> SentinelRule {
+        SentinelRule {
+            query,
+            trigger_operator: TriggerOperator::Gt,
+            trigger_threshold: 0,
+            entity_mappings: Vec::new(),
+            custom_details: Vec::new(),
+            grouping: Grouping::AlertPerResult,
+            nrt: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TriggerOperator {
     Gt,
@@ -333,15 +349,7 @@ impl Rule {
                 timestamp_field: None,
             },
             "esql" => RuleKind::Esql { query: query_s },
-            "kusto" => RuleKind::Sentinel(SentinelRule {
-                query: query_s,
-                trigger_operator: TriggerOperator::Gt,
-                trigger_threshold: 0,
-                entity_mappings: Vec::new(),
-                custom_details: Vec::new(),
-                grouping: Grouping::AlertPerResult,
-                nrt: false,
-            }),
+            "kusto" => RuleKind::Sentinel(SentinelRule::query_only(query_s)),
             other => {
                 return Err(RuleError {
                     path: path.into(),

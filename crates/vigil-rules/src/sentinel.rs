@@ -196,15 +196,7 @@ pub fn parse_kql(path: &str, text: &str) -> Result<Rule, RuleError> {
         .get("mitre")
         .map(|t| split_list(t))
         .unwrap_or_default();
-    let sentinel = SentinelRule {
-        query: text.to_string(),
-        trigger_operator: TriggerOperator::Gt,
-        trigger_threshold: 0,
-        entity_mappings: Vec::new(),
-        custom_details: Vec::new(),
-        grouping: Grouping::AlertPerResult,
-        nrt: false,
-    };
+    let sentinel = SentinelRule::query_only(text.to_string());
     // A stable id from the file name, as a .kql file has none.
     let id = format!("kql:{name}");
     Ok(sentinel_rule(
