@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Run Elastic Security and Microsoft Sentinel detection rules, unchanged, over Azure Activity
-/// Logs and endpoint telemetry — on exported files, in CI, or on a live stream.
+/// Logs and endpoint telemetry — on exported files and in CI.
 #[derive(Parser)]
 #[command(
     name = "vigil",
