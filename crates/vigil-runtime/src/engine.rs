@@ -44,9 +44,10 @@ pub struct EngineRule {
     pub reads: Reads,
     /// ES|QL `METADATA _id`: result rows name their source document.
     pub metadata_id: bool,
-    /// The filters directly above the source without their time-dependent parts: decides,
-    /// event by event, which events the rule may need. `None`: every event of its sources.
-    admit: Option<CompiledExpr>,
+    /// Per source of the plan, the filters directly above it without their time-dependent
+    /// parts: decides, event by event, which events the rule may need (`None`: every event of
+    /// that source). A view is admitted when a source that reads it admits it.
+    admit: Vec<(vigil_plan::Source, Option<CompiledExpr>)>,
     /// Slot of the rule's `timestamp_override` field.
     override_slot: Option<SlotId>,
     /// Literals every event the rule can match contains (None: unknown).
@@ -235,17 +236,25 @@ impl Engine {
                     continue;
                 }
             };
-            let admission = admission_filter(&plan);
-            let admit = match admission
-                .as_ref()
-                .map(|e| compile_expr(e, &layout))
-                .transpose()
-            {
+            let per_source = admission_filters(&plan);
+            let admit: Result<Vec<_>, _> = per_source
+                .iter()
+                .map(|(src, f)| {
+                    let f = f.as_ref().map(|e| compile_expr(e, &layout)).transpose()?;
+                    Ok::<_, vigil_exec::ExecError>((src.clone(), f))
+                })
+                .collect();
+            let admit = match admit {
                 Ok(a) => a,
                 Err(e) => {
                     not_run.push(fail(e.message));
                     continue;
                 }
+            };
+            // The byte prefilter needs one condition every matching event meets.
+            let admission = match per_source.as_slice() {
+                [(_, f)] => f.clone(),
+                _ => None,
             };
             // Table rows are rebuilt from the record, not copied: their text may not be in it.
             let literals = match &reads {
@@ -594,9 +603,7 @@ impl Engine {
         self.rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| {
-                self.searches(r, v) && r.admit.as_ref().is_none_or(|f| f.matches(&v.row, ctx))
-            })
+            .filter(|(_, r)| self.searches(r, v) && admits(r, v, ctx))
             .map(|(i, _)| i)
             .collect()
     }
@@ -661,37 +668,49 @@ fn reads(plan: &Plan, indices: Vec<String>) -> Result<Reads, String> {
     }
 }
 
-/// The condition an event must meet for the rule to need it: the filters stacked directly
-/// above the plan's only source, without the conditions on the execution time (`ago(2h)`,
-/// `NOW() - 1 day`), which only the run can decide.
-fn admission_filter(plan: &Plan) -> Option<Expr> {
-    let mut conjuncts = Vec::new();
-    let mut cur = plan;
-    let mut chain: Vec<&Expr> = Vec::new();
-    loop {
-        let children = cur.children();
-        match (cur, children.as_slice()) {
+/// Whether a rule may need this view: a single-source plan decides with its filter alone; a
+/// plan with several sources (a join) asks the sources that read the view.
+fn admits(r: &EngineRule, v: &View, ctx: &EvalContext) -> bool {
+    let ok = |f: &Option<CompiledExpr>| f.as_ref().is_none_or(|f| f.matches(&v.row, ctx));
+    match r.admit.as_slice() {
+        [] => true,
+        [(_, f)] => ok(f),
+        many => many
+            .iter()
+            .any(|(src, f)| source_reads(src, v.table.as_deref(), v.index.as_deref()) && ok(f)),
+    }
+}
+
+/// For each source of the plan, the condition an event of it must meet for the rule to need
+/// it: the filters stacked directly above that source, without the conditions on the execution
+/// time (`ago(2h)`, `NOW() - 1 day`), which only the run can decide.
+fn admission_filters(plan: &Plan) -> Vec<(vigil_plan::Source, Option<Expr>)> {
+    fn walk<'a>(
+        p: &'a Plan,
+        mut chain: Vec<&'a Expr>,
+        out: &mut Vec<(vigil_plan::Source, Option<Expr>)>,
+    ) {
+        match (p, p.children().as_slice()) {
             (Plan::Filter(f), [input]) => {
                 chain.push(&f.predicate);
-                cur = input;
+                walk(input, chain, out);
             }
-            (Plan::Source(_), []) => break,
-            (_, [input]) => {
-                // A filter above another operator does not decide about source events.
-                chain.clear();
-                cur = input;
+            (Plan::Source(src), []) => {
+                let mut conjuncts = Vec::new();
+                for e in chain {
+                    split_and(e, &mut conjuncts);
+                }
+                conjuncts.retain(|e| !reads_now(e));
+                let f = (!conjuncts.is_empty()).then(|| Expr::and(conjuncts, Default::default()));
+                out.push((src.clone(), f));
             }
-            _ => return None,
+            // A filter above another operator does not decide about source events.
+            (_, children) => children.iter().for_each(|c| walk(c, Vec::new(), out)),
         }
     }
-    for p in chain {
-        split_and(p, &mut conjuncts);
-    }
-    conjuncts.retain(|e| !reads_now(e));
-    match conjuncts.len() {
-        0 => None,
-        _ => Some(Expr::and(conjuncts, Default::default())),
-    }
+    let mut out = Vec::new();
+    walk(plan, Vec::new(), &mut out);
+    out
 }
 
 fn split_and(e: &Expr, out: &mut Vec<Expr>) {
