@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench -p vigil-runtime --bench decode`.
 
-#[path = "support/activity_gen.rs"]
+// The same generator the normalizer's differential tests use.
+#[path = "../../vigil-normalize/tests/support/activity_gen.rs"]
 mod activity_gen;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
