@@ -124,13 +124,44 @@ fn clean_error(msg: &str) -> String {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        deserializer.deserialize_any(ValueVisitor::<false>)
     }
 }
 
-struct ValueVisitor;
+/// A [`Value`] decoded with repeated object keys refused, as Jackson's strict duplicate
+/// detection does (Elasticsearch's `json` processor). Nesting is left to the deserializer's
+/// own recursion limit.
+pub struct UniqueKeys(pub Value);
 
-impl<'de> Visitor<'de> for ValueVisitor {
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UniqueKeys, D::Error> {
+        d.deserialize_any(ValueVisitor::<true>).map(UniqueKeys)
+    }
+}
+
+/// Decodes a value; with `UNIQUE_KEYS` a repeated key is an error, otherwise the last wins.
+struct ValueVisitor<const UNIQUE_KEYS: bool>;
+
+/// A nested value decoded by the same kind of visitor as its parent.
+struct Nested<const UNIQUE_KEYS: bool>(Value);
+
+impl<'de, const U: bool> Deserialize<'de> for Nested<U> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Nested<U>, D::Error> {
+        d.deserialize_any(ValueVisitor::<U>).map(Nested)
+    }
+}
+
+impl<const U: bool> ValueVisitor<U> {
+    fn enter<E: de::Error>() -> Result<Option<DepthGuard>, E> {
+        if U {
+            Ok(None)
+        } else {
+            DepthGuard::enter().map(Some)
+        }
+    }
+}
+
+impl<'de, const U: bool> Visitor<'de> for ValueVisitor<U> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,25 +202,29 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Deserialize::deserialize(d)
+        Nested::<U>::deserialize(d).map(|n| n.0)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let _guard = DepthGuard::enter()?;
+        let _guard = Self::enter()?;
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(Nested(v)) = seq.next_element::<Nested<U>>()? {
             out.push(v);
         }
         Ok(Value::Array(out))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let _guard = DepthGuard::enter()?;
+        let _guard = Self::enter()?;
         let mut map = Map::new();
-        while let Some(key) = access.next_key::<KeyStr>()? {
-            let v = access.next_value::<Value>()?;
-            // Duplicate keys: the last one wins, as in Elasticsearch's source parsing.
-            map.insert(key.0, v);
+        while let Some(KeyStr(key)) = access.next_key::<KeyStr>()? {
+            let Nested(v) = access.next_value::<Nested<U>>()?;
+            if !U {
+                // Duplicate keys: the last one wins, as in Elasticsearch's source parsing.
+                map.insert(key, v);
+            } else if map.insert(key.clone(), v).is_some() {
+                return Err(de::Error::custom(format_args!("Duplicate field '{key}'")));
+            }
         }
         Ok(Value::Object(map))
     }
@@ -283,6 +318,20 @@ mod tests {
         let text = r#"{"a":{"b":[1,2.5,"x",true,null]},"c.d":-3}"#;
         let v = parse_json(text.as_bytes()).unwrap();
         assert_eq!(serde_json::to_string(&v).unwrap(), text);
+    }
+
+    #[test]
+    fn repeated_keys_last_wins_unless_unique_keys_are_asked_for() {
+        let text = r#"{"a":1,"b":[{"c":1,"c":2}],"a":3}"#;
+        let v = parse_json(text.as_bytes()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"a":3,"b":[{"c":2}]}"#
+        );
+        let strict = |t: &str| serde_json::from_str::<UniqueKeys>(t).map(|u| u.0);
+        let err = strict(text).unwrap_err().to_string();
+        assert!(err.starts_with("Duplicate field 'c'"), "{err}");
+        assert!(strict(r#"{"a":{"b":1},"c":[1,{"b":2}]}"#).is_ok());
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod row;
 mod time;
 mod value;
 
-pub use json::{JsonError, MAX_DEPTH, parse_json, parse_json_lazy_keys};
+pub use json::{JsonError, MAX_DEPTH, UniqueKeys, parse_json, parse_json_lazy_keys};
 pub use row::{Layout, Projection, Row, SlotId, wildcard_match};
 pub use time::{
     TimeError, format_date, format_es_date, parse_duration_es, parse_epoch_millis, parse_es_date,

@@ -6,11 +6,11 @@
 //! Paths are split on every dot, as ingest does. Failures are plain messages; the pipeline wraps
 //! them with the processor type and tag that `on_failure` reports.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use vigil_event::{Map, Value};
+use serde::Deserialize;
+use vigil_event::{Map, UniqueKeys, Value};
 
 /// The value at `path`, following objects only. `Some(&Value::Null)` is a present null, which
 /// ingest distinguishes from a missing field (`hasField` is true for it).
@@ -318,75 +318,9 @@ pub(crate) fn parse_json_strict(text: &str) -> Result<Value, String> {
         return Ok(Value::Null);
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = StrictValue::deserialize(&mut de).map_err(|e| e.to_string())?;
+    let v = UniqueKeys::deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(v.0)
-}
-
-/// A [`Value`] decoded with duplicate keys rejected.
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StrictValue, D::Error> {
-        d.deserialize_any(StrictVisitor).map(StrictValue)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::str(v))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            let StrictValue(v) = access.next_value()?;
-            if map.insert(Arc::from(key.as_str()), v).is_some() {
-                return Err(de::Error::custom(format_args!("Duplicate field '{key}'")));
-            }
-        }
-        Ok(Value::Object(map))
-    }
 }
 
 #[cfg(test)]
