@@ -27,7 +27,7 @@ pub use compare::{compare_values, fold_case, values_equal};
 pub use error::ExecError;
 pub use explain::{Detail, Explanation, ExprNode, NodeValue, Outcome, Stage, StepExplain};
 pub use expr::{CompiledExpr, EvalContext, NoTrace, Trace, Tracer};
-pub use functions::{ScalarFn, scalar_function};
+pub use functions::{ScalarFn, kusto_datetime_text, kusto_timespan_text, scalar_function};
 pub use key::GroupKey;
 pub use plan::{Columns, CompiledPlan, ExecOutput, OutRow, compile, compile_expr};
 pub use wildcard::WildcardMatcher;

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use serde_json::Value as Json;
 use vigil_event::{Layout, Value};
-use vigil_exec::{Columns, EvalContext, compile};
+use vigil_exec::{Columns, EvalContext, compile, kusto_datetime_text, kusto_timespan_text};
 use vigil_kusto::{TableCatalog, lower, parse};
 
 const SENTINEL_OPERATORS: &[&str] = &[
@@ -154,50 +154,6 @@ enum Outcome {
     Skip(String),
 }
 
-fn iso(t: jiff::Timestamp) -> String {
-    let dt = jiff::tz::Offset::UTC.to_datetime(t);
-    let ticks = dt.subsec_nanosecond() / 100;
-    let mut s = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    );
-    if ticks != 0 {
-        s.push('.');
-        s.push_str(format!("{ticks:07}").trim_end_matches('0'));
-    }
-    s.push('Z');
-    s
-}
-
-fn timespan(d: jiff::SignedDuration) -> String {
-    let neg = d.is_negative();
-    let ticks = d.as_nanos().unsigned_abs() / 100;
-    let (secs, frac) = (ticks / 10_000_000, ticks % 10_000_000);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let mut s = String::new();
-    if neg {
-        s.push('-');
-    }
-    if days > 0 {
-        s.push_str(&format!("{days}."));
-    }
-    s.push_str(&format!(
-        "{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    ));
-    if frac > 0 {
-        s.push_str(&format!(".{frac:07}"));
-    }
-    s
-}
-
 /// Our value in the corpus' encoding for a column of .NET type `ty`.
 fn encode(v: Option<&Value>, ty: &str) -> Json {
     let v = v.cloned().unwrap_or(Value::Null);
@@ -205,11 +161,11 @@ fn encode(v: Option<&Value>, ty: &str) -> Json {
         // Kusto strings are never null.
         ("String", Value::Null) => Json::from(""),
         ("String", Value::Str(s)) => Json::from(s.to_string()),
-        ("String", Value::Date(t)) => Json::from(iso(*t)),
+        ("String", Value::Date(t)) => Json::from(kusto_datetime_text(*t)),
         ("String", other) => Json::from(other.to_string()),
         (_, Value::Null) => Json::Null,
-        (_, Value::Date(t)) => Json::from(iso(*t)),
-        (_, Value::Duration(d)) => Json::from(timespan(*d)),
+        (_, Value::Date(t)) => Json::from(kusto_datetime_text(*t)),
+        (_, Value::Duration(d)) => Json::from(kusto_timespan_text(*d)),
         ("Double", Value::Int(i)) => Json::from(*i as f64),
         (_, other) => serde_json::to_value(other).unwrap_or(Json::Null),
     }

@@ -9,6 +9,7 @@ mod esql;
 mod kusto;
 
 pub(crate) use kusto::parse_kusto_datetime;
+pub use kusto::{format_iso as kusto_datetime_text, format_timespan as kusto_timespan_text};
 
 use vigil_event::Value;
 
