@@ -5,15 +5,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use vigil_plan::Span;
 
-/// A source span that never takes part in equality.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AstSpan(pub Span);
-
-impl PartialEq for AstSpan {
-    fn eq(&self, _: &AstSpan) -> bool {
-        true
-    }
-}
+pub use vigil_plan::AstSpan;
 
 /// Source text kept for naming (ES|QL names an unnamed `EVAL`/`STATS` column by its text);
 /// never part of equality.

@@ -5,15 +5,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use vigil_plan::Span;
 
-/// A source span that never takes part in equality.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AstSpan(pub Span);
-
-impl PartialEq for AstSpan {
-    fn eq(&self, _: &AstSpan) -> bool {
-        true
-    }
-}
+pub use vigil_plan::AstSpan;
 
 /// A whole query. `None`: the empty query, which matches every document.
 #[derive(Clone, Debug, PartialEq)]

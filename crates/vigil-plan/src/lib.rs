@@ -31,4 +31,4 @@ pub use plan::{
     AggCall, Aggregate, Assign, Eval, Filter, Limit, Plan, PlanError, Project, ProjectItem, Sort,
     SortKey, Source, SourceKind,
 };
-pub use span::{NodeId, Span};
+pub use span::{AstSpan, NodeId, Span};
